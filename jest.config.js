@@ -1,0 +1,21 @@
+// Two tiers, told apart by file suffix: *.spec.ts (unit, beside the code) and *.int-spec.ts (integration).
+const shared = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json', isolatedModules: true }] },
+  moduleNameMapper: { '^@pointsweep/(contracts|messaging|client)$': '<rootDir>/libs/$1/src/index.ts' },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/test'],
+};
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['**/*.spec.ts'] },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['**/*.int-spec.ts'],
+      globalSetup: '<rootDir>/test/harness/global-setup.ts',
+      globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+      testTimeout: 180000,
+    },
+  ],
+};

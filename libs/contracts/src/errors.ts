@@ -1,0 +1,37 @@
+/**
+ * Errors with a stable code and a retriable flag, like kafkajs's KafkaJSError.
+ * Retriable errors are retried (and count against breakers); the others are final answers.
+ */
+export class PointsweepError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retriable = false,
+  ) {
+    super(message);
+    this.name = 'PointsweepError';
+  }
+}
+
+export const ErrorCodes = {
+  invalidMessage: 'INVALID_MESSAGE',
+  unknownMessageType: 'UNKNOWN_MESSAGE_TYPE',
+  unsupportedVersion: 'UNSUPPORTED_MESSAGE_VERSION',
+  assertionInvalid: 'IDENTITY_ASSERTION_INVALID',
+  assertionExpired: 'IDENTITY_ASSERTION_EXPIRED',
+  notFound: 'NOT_FOUND',
+  requestIdReused: 'REQUEST_ID_REUSED_WITH_OTHER_CONTENT',
+  accountNotVerified: 'PAYOUT_ACCOUNT_NOT_VERIFIED',
+  accountNotOwn: 'PAYOUT_ACCOUNT_NOT_OWN',
+  verificationFailed: 'VERIFICATION_FAILED',
+  zeroWon: 'CONVERSION_WORTH_ZERO_WON',
+  dailyLimit: 'DAILY_CASH_OUT_LIMIT',
+  noConsent: 'NO_CONSENT',
+  insufficientPoints: 'INSUFFICIENT_POINTS',
+  issuerUnavailable: 'ISSUER_UNAVAILABLE',
+  handlerFailed: 'HANDLER_FAILED',
+} as const;
+
+export function isRetriable(error: unknown): boolean {
+  return error instanceof PointsweepError ? error.retriable : true;
+}

@@ -1,0 +1,5 @@
+export * from './envelope';
+export * from './catalogue';
+export * from './topics';
+export * from './messages';
+export * from './errors';

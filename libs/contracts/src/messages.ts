@@ -1,0 +1,196 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize, ArrayMinSize, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateNested,
+} from 'class-validator';
+import { ISSUERS, PROGRAM_CODES } from './catalogue';
+import { TopicName } from './topics';
+
+const MAX_POINTS = 1_000_000_000; // well inside Number.MAX_SAFE_INTEGER and any real balance
+
+/** Commands that act for a person carry the identity service's signed assertion. */
+abstract class ActsForPerson {
+  @IsString()
+  @Length(16, 4096)
+  assertion!: string;
+}
+
+// ---- identity ---------------------------------------------------------------------------------
+
+export class StartIdentityVerification {
+  @IsString() @Length(1, 50) name!: string;
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'birthDate must be YYYY-MM-DD' }) birthDate!: string;
+  @IsIn(['SKT', 'KT', 'LGU', 'MVNO']) carrier!: string;
+  @Matches(/^01[016789]\d{7,8}$/, { message: 'phone must be a Korean mobile number, digits only' }) phone!: string;
+}
+export interface VerificationStarted { verificationId: string; expiresAt: string }
+
+export class ConfirmIdentityVerification {
+  @IsUUID() verificationId!: string;
+  @Matches(/^\d{6}$/, { message: 'code must be six digits' }) code!: string;
+}
+export interface IdentityVerified { personId: string; assertion: string; assertionExpiresAt: string }
+
+export class GrantConsent extends ActsForPerson {
+  @IsIn(ISSUERS) issuer!: string;
+}
+export interface ConsentRecorded { issuer: string; status: 'GRANTED' | 'REVOKED'; at: string }
+
+export class RegisterPayoutAccount extends ActsForPerson {
+  @Matches(/^\d{3}$/, { message: 'bankCode must be three digits' }) bankCode!: string;
+  @Matches(/^\d{10,14}$/, { message: 'accountNumber must be 10-14 digits' }) accountNumber!: string;
+}
+export interface PayoutAccountRegistered { accountId: string; status: 'VERIFIED' | 'REJECTED'; reason?: string }
+
+/** Event: the identity service learned a person and consented issuer; carries ids only. */
+export class ConsentGranted {
+  @IsUUID() personId!: string;
+  @Matches(/^[A-Za-z0-9+/=_-]{16,128}$/) ci!: string;
+  @IsIn(ISSUERS) issuer!: string;
+}
+
+/** Event: an own-name account passed the bank's real-name check. The account number travels sealed. */
+export class PayoutAccountVerified {
+  @IsUUID() personId!: string;
+  @IsUUID() accountId!: string;
+  @Matches(/^\d{3}$/) bankCode!: string;
+  @IsString() @Length(16, 512) sealedAccountNumber!: string;
+}
+
+// ---- issuer aggregation -------------------------------------------------------------------------
+
+export class LookupPoints extends ActsForPerson {}
+export interface ProgramPoints {
+  program: string;
+  issuer: string;
+  balance: number;
+  wonValue: number;
+  expiring: { date: string; points: number }[];
+  status: 'FRESH' | 'STALE' | 'UNAVAILABLE';
+  asOf: string | null;
+}
+export interface PointsOverview { programs: ProgramPoints[]; totalWon: number }
+
+export class RedeemPoints {
+  @IsUUID() partId!: string;
+  @IsUUID() personId!: string;
+  @IsIn(PROGRAM_CODES) program!: string;
+  @IsInt() @Min(1) @Max(MAX_POINTS) points!: number;
+  @IsString() @Length(8, 64) idempotencyKey!: string;
+}
+
+export class PointsRedeemed {
+  @IsUUID() partId!: string;
+  @IsIn(PROGRAM_CODES) program!: string;
+  @IsInt() @Min(1) @Max(MAX_POINTS) points!: number;
+  @IsString() @Length(1, 64) issuerTransactionId!: string;
+}
+
+export class PointsRedemptionFailed {
+  @IsUUID() partId!: string;
+  @IsString() @Length(1, 64) code!: string;
+  @IsString() @Length(1, 500) reason!: string;
+}
+
+// ---- conversion ledger --------------------------------------------------------------------------
+
+export class CashOutPartRequest {
+  @IsIn(PROGRAM_CODES) program!: string;
+  @IsInt() @Min(1) @Max(MAX_POINTS) points!: number;
+}
+
+export class CashOut extends ActsForPerson {
+  @IsString() @Length(8, 64) requestId!: string;
+  @IsUUID() accountId!: string;
+  @ValidateNested({ each: true })
+  @Type(() => CashOutPartRequest)
+  @ArrayMinSize(1)
+  @ArrayMaxSize(12)
+  parts!: CashOutPartRequest[];
+}
+
+export type CashOutPartState = 'REDEEMING' | 'PAYING' | 'PAID' | 'FAILED';
+export interface CashOutPartView {
+  partId: string;
+  program: string;
+  pointsRequested: number;
+  pointsConsumed: number;
+  won: number;
+  state: CashOutPartState;
+  failureCode?: string;
+  bankTransactionId?: string;
+}
+export interface CashOutView {
+  cashOutId: string;
+  requestId: string;
+  acceptedAt: string;
+  state: 'IN_PROGRESS' | 'COMPLETED' | 'PARTIALLY_FAILED' | 'FAILED';
+  parts: CashOutPartView[];
+}
+
+export class GetCashOutStatus extends ActsForPerson {
+  @IsUUID() cashOutId!: string;
+}
+
+// ---- bank settlement ----------------------------------------------------------------------------
+
+export class RequestPayout {
+  @IsUUID() partId!: string;
+  @IsUUID() personId!: string;
+  @IsUUID() accountId!: string;
+  @IsInt() @Min(1) @Max(MAX_POINTS) amountWon!: number;
+}
+
+export class PayoutSettled {
+  @IsUUID() partId!: string;
+  @IsInt() @Min(1) @Max(MAX_POINTS) amountWon!: number;
+  @Matches(/^\d{8}$/) transferDate!: string;
+  @Matches(/^[0-9A-Z]{10}U[0-9A-Z]{9}$/) bankTransactionId!: string;
+  @IsISO8601() settledAt!: string;
+}
+
+export class PayoutFailed {
+  @IsUUID() partId!: string;
+  @IsString() @Length(1, 64) code!: string;
+  @IsString() @Length(1, 500) reason!: string;
+}
+
+// ---- registry -----------------------------------------------------------------------------------
+
+export interface MessageDefinition {
+  type: string;
+  version: number;
+  kind: 'command' | 'event';
+  topic: TopicName;
+  payload: new () => object;
+  description: string;
+}
+
+function command(payload: new () => object, topic: TopicName, description: string): MessageDefinition {
+  return { type: payload.name, version: 1, kind: 'command', topic, payload, description };
+}
+function event(payload: new () => object, topic: TopicName, description: string): MessageDefinition {
+  return { type: payload.name, version: 1, kind: 'event', topic, payload, description };
+}
+
+/** Every message type, its current version and its topic. Consumers reject anything not here. */
+export const MESSAGES: readonly MessageDefinition[] = [
+  command(StartIdentityVerification, 'identityCommands', 'Start a mobile identity verification; a one-time code goes to the phone.'),
+  command(ConfirmIdentityVerification, 'identityCommands', 'Confirm the one-time code; returns the person id and a signed identity assertion.'),
+  command(GrantConsent, 'identityCommands', 'Allow Pointsweep to query one card company for the person.'),
+  command(RegisterPayoutAccount, 'identityCommands', 'Register an own-name bank account; the bank checks the holder.'),
+  event(ConsentGranted, 'identityEvents', 'A person consented to queries of one card company.'),
+  event(PayoutAccountVerified, 'identityEvents', 'A payout account passed the real-name check.'),
+  command(LookupPoints, 'issuerCommands', 'Look up the points of every consented program.'),
+  command(RedeemPoints, 'issuerCommands', 'Redeem points at the card company for one cash-out part (idempotent).'),
+  event(PointsRedeemed, 'issuerEvents', 'The card company redeemed the points of a cash-out part.'),
+  event(PointsRedemptionFailed, 'issuerEvents', 'The card company refused the redemption for good.'),
+  command(CashOut, 'ledgerCommands', 'Sweep one or more programs to cash; idempotent on requestId.'),
+  command(GetCashOutStatus, 'ledgerCommands', 'Read the state of a cash-out and its parts.'),
+  command(RequestPayout, 'settlementCommands', 'Pay a cash-out part into the person\'s verified account.'),
+  event(PayoutSettled, 'settlementEvents', 'The bank confirmed the transfer.'),
+  event(PayoutFailed, 'settlementEvents', 'The transfer failed for good.'),
+];
+
+export function messageDefinition(type: string): MessageDefinition | undefined {
+  return MESSAGES.find((m) => m.type === type);
+}

@@ -1,0 +1,72 @@
+import 'reflect-metadata';
+import { DynamicModule, INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { MigrationInterface } from 'typeorm';
+import { TopicName } from '@pointsweep/contracts';
+import { ServiceConfig } from './config';
+import { openDatabase } from './database';
+import { JsonLogger } from './logger';
+import { NestJsonLogger } from './platform.module';
+import { MessagingRuntime } from './runtime';
+import { KafkaOutboxTransport, RethrowRpcErrors } from './transport';
+
+export interface ServiceDefinition {
+  name: string;
+  /** The service's own PostgreSQL schema. */
+  schema: string;
+  migrations: (new () => MigrationInterface)[];
+  /** Topics the service consumes. */
+  consumes: TopicName[];
+  module(runtime: MessagingRuntime, config: ServiceConfig): DynamicModule;
+}
+
+export interface RunningService {
+  name: string;
+  url: string;
+  app: INestApplication;
+  runtime: MessagingRuntime;
+  close(): Promise<void>;
+}
+
+/** Starts a hybrid app: migrations, then HTTP init, then the Kafka transport, then the outbox relay. */
+export async function startService(definition: ServiceDefinition, config: ServiceConfig): Promise<RunningService> {
+  const logger = new JsonLogger(definition.name);
+  const dataSource = await openDatabase({ url: config.databaseUrl, schema: definition.schema, migrations: definition.migrations });
+  const runtime = await MessagingRuntime.create({
+    service: definition.name,
+    kafkaBrokers: config.kafkaBrokers,
+    topicPrefix: config.topicPrefix,
+    dataSource,
+    clock: config.clock,
+    logger,
+  });
+  const app = await NestFactory.create(definition.module(runtime, config), { logger: new NestJsonLogger(logger), abortOnError: false });
+  app.enableShutdownHooks();
+  const microservice = app.connectMicroservice({
+    strategy: new KafkaOutboxTransport(runtime, {
+      groupId: `${config.topicPrefix}.${definition.name}`,
+      topics: definition.consumes.map((t) => runtime.topics[t]),
+    }),
+  });
+  microservice.useGlobalFilters(new RethrowRpcErrors());
+  await app.init();
+  await app.startAllMicroservices();
+  await app.listen(config.httpPort, '127.0.0.1');
+  runtime.relay.start();
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  logger.info('service started', { url, topics: definition.consumes });
+  let closed = false;
+  return {
+    name: definition.name,
+    url,
+    app,
+    runtime,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await runtime.close();
+      await dataSource.destroy();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Clock, clockFromConfig } from './clock';
+import { generateKeyRing, KeyRing } from './security';
+
+export interface ServiceConfig {
+  kafkaBrokers: string[];
+  topicPrefix: string;
+  databaseUrl: string;
+  httpPort: number;
+  simulatorsUrl: string;
+  clock: Clock;
+  keys: KeyRing;
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Secrets come from configuration: POINTSWEEP_KEYS (JSON) or the file POINTSWEEP_KEYS_FILE.
+ * The embedded defaults generate development keys on first start into a git-ignored file.
+ */
+export function loadKeyRing(env: Env, defaultFile: string): KeyRing {
+  if (env.POINTSWEEP_KEYS) return JSON.parse(env.POINTSWEEP_KEYS) as KeyRing;
+  const file = env.POINTSWEEP_KEYS_FILE ?? defaultFile;
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(generateKeyRing(), null, 2), { mode: 0o600, flag: 'wx' });
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as KeyRing;
+}
+
+export function serviceConfigFromEnv(env: Env, defaults: { httpPort: number; databaseUrl: string }): ServiceConfig {
+  return {
+    kafkaBrokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+    topicPrefix: env.TOPIC_PREFIX ?? 'pointsweep',
+    databaseUrl: env.DATABASE_URL ?? defaults.databaseUrl,
+    httpPort: Number(env.HTTP_PORT ?? defaults.httpPort),
+    simulatorsUrl: env.SIMULATORS_URL ?? 'http://127.0.0.1:4100',
+    clock: clockFromConfig(env),
+    keys: loadKeyRing(env, '.secrets/dev-keys.json'),
+  };
+}

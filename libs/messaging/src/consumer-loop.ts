@@ -1,0 +1,76 @@
+import { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { JsonLogger } from './logger';
+
+export interface ConsumerLoopOptions {
+  groupId: string;
+  topics: string[];
+  partitionsConsumedConcurrently?: number;
+  fromBeginning?: boolean;
+}
+
+export type MessageProcessor = (message: KafkaMessage, topic: string, partition: number) => Promise<void>;
+
+/**
+ * Our own kafkajs loop: offsets are committed only after the processor has made the effect durable,
+ * unlike Nest's Kafka server, which auto-commits. Messages of one partition run in order.
+ */
+export class ConsumerLoop {
+  private consumer?: Consumer;
+  lag = new Map<string, number>();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: ConsumerLoopOptions,
+    private readonly process: MessageProcessor,
+    private readonly logger: JsonLogger,
+  ) {}
+
+  async start(): Promise<void> {
+    const consumer = this.kafka.consumer({
+      groupId: this.options.groupId,
+      sessionTimeout: 30000,
+      heartbeatInterval: 3000,
+      maxWaitTimeInMs: 100,
+      retry: { retries: 10 },
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        let lastDone: string | undefined;
+        let sinceCommit = 0;
+        const commit = async () => {
+          if (lastDone === undefined) return;
+          const next = (BigInt(lastDone) + 1n).toString();
+          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+          sinceCommit = 0;
+        };
+        for (const message of batch.messages) {
+          // After a rebalance this batch may belong to another member now: stop, it will redeliver.
+          if (!isRunning() || isStale()) break;
+          await this.process(message, batch.topic, batch.partition);
+          resolveOffset(message.offset);
+          lastDone = message.offset;
+          if (++sinceCommit >= 50) await commit();
+          await heartbeat();
+        }
+        if (!isStale()) await commit();
+        this.lag.set(`${batch.topic}/${batch.partition}`, Number(batch.offsetLag()));
+      },
+    });
+    this.logger.info('consumer started', { groupId: this.options.groupId, topics: this.options.topics });
+  }
+
+  maxLag(): number {
+    return Math.max(0, ...this.lag.values());
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+    this.consumer = undefined;
+  }
+}

@@ -1,0 +1,82 @@
+import { Client } from 'pg';
+import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+
+export interface DatabaseOptions {
+  url: string;
+  schema: string;
+  migrations: (new () => MigrationInterface)[];
+  poolSize?: number;
+}
+
+function quoteIdent(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsafe SQL identifier: ${name}`);
+  return `"${name}"`;
+}
+
+/** Opens the service's DataSource on its own schema and runs its migrations (never synchronize). */
+export async function openDatabase(options: DatabaseOptions): Promise<DataSource> {
+  const admin = new Client({ connectionString: options.url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(options.schema)}`);
+  } finally {
+    await admin.end();
+  }
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url: options.url,
+    schema: options.schema,
+    synchronize: false,
+    migrationsRun: false,
+    migrations: [MessagingTables1764000000000, ...options.migrations],
+    migrationsTableName: 'migrations',
+    extra: { max: options.poolSize ?? 10, options: `-c search_path=${options.schema}` },
+    logging: false,
+  });
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  return dataSource;
+}
+
+export function schemaOf(queryRunner: QueryRunner): string {
+  const schema = (queryRunner.connection.options as { schema?: string }).schema;
+  if (!schema) throw new Error('the DataSource has no schema');
+  return quoteIdent(schema);
+}
+
+/** Outbox, inbox and dead-letter bookkeeping every service shares, in the service's own schema. */
+export class MessagingTables1764000000000 implements MigrationInterface {
+  name = 'MessagingTables1764000000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    const s = schemaOf(q);
+    await q.query(`
+      CREATE TABLE ${s}.outbox (
+        id bigserial PRIMARY KEY,
+        message_id uuid NOT NULL UNIQUE,
+        topic text NOT NULL,
+        message_key text NOT NULL,
+        message_type text NOT NULL,
+        value jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        published_at timestamptz
+      )`);
+    // The relay looks for unpublished rows, not above a high-water id: a row that commits late is still found.
+    await q.query(`CREATE INDEX outbox_unpublished ON ${s}.outbox (id) WHERE published_at IS NULL`);
+    await q.query(`
+      CREATE TABLE ${s}.inbox (
+        consumer text NOT NULL,
+        message_id uuid NOT NULL,
+        message_type text NOT NULL,
+        outcome text NOT NULL,
+        processed_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (consumer, message_id)
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    const s = schemaOf(q);
+    await q.query(`DROP TABLE ${s}.inbox`);
+    await q.query(`DROP TABLE ${s}.outbox`);
+  }
+}

@@ -1,0 +1,40 @@
+/** Structured JSON logs, one object per line, always with the service name and, when known, the correlation id. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export class JsonLogger {
+  constructor(
+    private readonly service: string,
+    private readonly minLevel: LogLevel = (process.env.LOG_LEVEL as LogLevel) || 'info',
+    private readonly base: Record<string, unknown> = {},
+  ) {}
+
+  child(fields: Record<string, unknown>): JsonLogger {
+    return new JsonLogger(this.service, this.minLevel, { ...this.base, ...fields });
+  }
+
+  debug(msg: string, fields?: Record<string, unknown>): void { this.write('debug', msg, fields); }
+  info(msg: string, fields?: Record<string, unknown>): void { this.write('info', msg, fields); }
+  warn(msg: string, fields?: Record<string, unknown>): void { this.write('warn', msg, fields); }
+  error(msg: string, fields?: Record<string, unknown>): void { this.write('error', msg, fields); }
+
+  private write(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
+    if (ORDER[level] < ORDER[this.minLevel]) return;
+    const line = JSON.stringify({ time: new Date().toISOString(), level, service: this.service, msg, ...this.base, ...fields }, replacer);
+    (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(line + '\n');
+  }
+}
+
+const SENSITIVE_KEYS = /^(name|holderName|phone|accountNumber|birthDate|code|assertion)$/i;
+
+/** Personal data never reaches a log line: masked by key name wherever it appears. */
+function replacer(key: string, value: unknown): unknown {
+  if (value instanceof Error) return { name: value.name, message: value.message, code: (value as { code?: string }).code };
+  if (typeof value === 'string' && SENSITIVE_KEYS.test(key)) return maskValue(value);
+  return value;
+}
+
+export function maskValue(value: string): string {
+  if (value.length <= 4) return '*'.repeat(value.length);
+  return '*'.repeat(value.length - 4) + value.slice(-4);
+}

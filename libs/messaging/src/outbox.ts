@@ -1,0 +1,114 @@
+import { EntityManager, DataSource } from 'typeorm';
+import { Producer } from 'kafkajs';
+import { MessageEnvelope } from '@pointsweep/contracts';
+import { JsonLogger } from './logger';
+
+export interface PendingMessage {
+  topic: string;
+  envelope: MessageEnvelope<any>;
+}
+
+/** Writes messages in the caller's transaction, so a state change and its messages commit together. */
+export async function writeToOutbox(tx: EntityManager, messages: PendingMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  const values: unknown[] = [];
+  const rows = messages.map((m, i) => {
+    values.push(m.envelope.id, m.topic, m.envelope.key, m.envelope.type, JSON.stringify(m.envelope));
+    const b = i * 5;
+    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}::jsonb)`;
+  });
+  await tx.query(`INSERT INTO outbox (message_id, topic, message_key, message_type, value) VALUES ${rows.join(', ')}`, values);
+}
+
+/**
+ * Publishes committed outbox rows with an idempotent producer (acks=all), in id order, one relay per schema at a time.
+ * A crash after sending but before marking re-sends the row; consumers' inboxes absorb the duplicate.
+ */
+export class OutboxRelay {
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private kicked = false;
+  relayed = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly producer: Producer,
+    private readonly logger: JsonLogger,
+    private readonly options: { batchSize?: number; idleMs?: number; lockKey: string } = { lockKey: 'outbox' },
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Called after a commit that wrote outbox rows: publish now rather than at the next poll. */
+  kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Publishes one batch; returns how many rows it published. */
+  async relayOnce(): Promise<number> {
+    return this.dataSource.transaction(async (tx) => {
+      const [{ locked }] = await tx.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [this.options.lockKey]);
+      if (!locked) return 0;
+      const rows: { id: string; topic: string; message_key: string; value: MessageEnvelope }[] = await tx.query(
+        `SELECT id, topic, message_key, value FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+        [this.options.batchSize ?? 500],
+      );
+      if (rows.length === 0) return 0;
+      const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+      for (const row of rows) {
+        const list = byTopic.get(row.topic) ?? [];
+        list.push({
+          key: row.message_key,
+          value: JSON.stringify(row.value),
+          headers: { 'message-type': row.value.type, 'correlation-id': row.value.correlationId },
+        });
+        byTopic.set(row.topic, list);
+      }
+      await this.producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })),
+      });
+      await tx.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+      this.relayed += rows.length;
+      return rows.length;
+    });
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      try {
+        this.kicked = false;
+        const published = await this.relayOnce();
+        failures = 0;
+        if (published > 0) continue;
+      } catch (error) {
+        failures++;
+        this.logger.warn('outbox relay failed; will retry', { error, failures });
+      }
+      if (!this.running) break;
+      if (this.kicked) continue;
+      const idle = failures > 0 ? Math.min(5000, 100 * 2 ** failures) : (this.options.idleMs ?? 250);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, idle);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+}

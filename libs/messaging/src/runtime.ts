@@ -1,0 +1,130 @@
+import { Admin, Kafka, logLevel, Producer } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { MessageEnvelope, Topics, topicsFor } from '@pointsweep/contracts';
+import { Clock } from './clock';
+import { JsonLogger } from './logger';
+import { OutboxRelay } from './outbox';
+
+export interface RuntimeOptions {
+  service: string;
+  kafkaBrokers: string[];
+  topicPrefix: string;
+  dataSource: DataSource;
+  clock: Clock;
+  logger?: JsonLogger;
+  topicPartitions?: number;
+}
+
+export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: unknown }>;
+
+/** The shared plumbing of one service process: Kafka, the database, the outbox relay, the clock, metrics. */
+export class MessagingRuntime {
+  readonly topics: Topics;
+  readonly logger: JsonLogger;
+  readonly metrics = new Registry();
+  readonly processed: Counter<'type' | 'outcome'>;
+  readonly deadLettered: Counter<'reason'>;
+  readonly consumerLag: Gauge;
+  readonly relay: OutboxRelay;
+  readonly readinessChecks = new Map<string, ReadinessCheck>();
+  private admin?: Admin;
+
+  private constructor(
+    readonly options: RuntimeOptions,
+    readonly kafka: Kafka,
+    readonly producer: Producer,
+  ) {
+    this.topics = topicsFor(options.topicPrefix);
+    this.logger = options.logger ?? new JsonLogger(options.service);
+    this.relay = new OutboxRelay(options.dataSource, producer, this.logger, { lockKey: `${options.service}.outbox` });
+    collectDefaultMetrics({ register: this.metrics });
+    this.processed = new Counter({ name: 'pointsweep_messages_processed_total', help: 'Messages handled', labelNames: ['type', 'outcome'], registers: [this.metrics] });
+    this.deadLettered = new Counter({ name: 'pointsweep_dead_letters_total', help: 'Messages sent to the dead-letter topic', labelNames: ['reason'], registers: [this.metrics] });
+    this.consumerLag = new Gauge({ name: 'pointsweep_consumer_lag_max', help: 'Largest partition lag seen by this consumer', registers: [this.metrics] });
+  }
+
+  static async create(options: RuntimeOptions): Promise<MessagingRuntime> {
+    const kafka = new Kafka({
+      clientId: options.service,
+      brokers: options.kafkaBrokers,
+      logLevel: logLevel.ERROR,
+      retry: { retries: 8, initialRetryTime: 100 },
+    });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+    await producer.connect();
+    const runtime = new MessagingRuntime(options, kafka, producer);
+    await runtime.ensureTopics();
+    return runtime;
+  }
+
+  get dataSource(): DataSource {
+    return this.options.dataSource;
+  }
+
+  get clock(): Clock {
+    return this.options.clock;
+  }
+
+  async ensureTopics(): Promise<void> {
+    const admin = await this.kafkaAdmin();
+    const existing = new Set(await admin.listTopics());
+    const missing = Object.values(this.topics).filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({ topic, numPartitions: this.options.topicPartitions ?? 6 })),
+    });
+  }
+
+  async kafkaAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    return this.admin;
+  }
+
+  /** Sends straight to Kafka (not through the outbox): for dead letters, whose payload may not even be JSON. */
+  async publishDirect(topic: string, key: string | null, value: Buffer | string, headers: Record<string, string>): Promise<void> {
+    await this.producer.send({ topic, acks: -1, messages: [{ key, value, headers }] });
+  }
+
+  async readiness(): Promise<{ ok: boolean; checks: Record<string, { ok: boolean; detail?: unknown }> }> {
+    const checks: Record<string, { ok: boolean; detail?: unknown }> = {};
+    const all: [string, ReadinessCheck][] = [
+      ['database', async () => { await this.dataSource.query('SELECT 1'); return { ok: true }; }],
+      ['kafka', async () => {
+        const cluster = await (await this.kafkaAdmin()).describeCluster();
+        return { ok: cluster.brokers.length > 0, detail: { brokers: cluster.brokers.length } };
+      }],
+      ...this.readinessChecks.entries(),
+    ];
+    await Promise.all(all.map(async ([name, check]) => {
+      try {
+        checks[name] = await withTimeout(check(), 2000);
+      } catch (error) {
+        checks[name] = { ok: false, detail: (error as Error).message };
+      }
+    }));
+    return { ok: Object.values(checks).every((c) => c.ok), checks };
+  }
+
+  async close(): Promise<void> {
+    await this.relay.stop();
+    await this.admin?.disconnect();
+    await this.producer.disconnect();
+  }
+
+  logFor(envelope: MessageEnvelope): JsonLogger {
+    return this.logger.child({ correlationId: envelope.correlationId, messageId: envelope.id, type: envelope.type });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then((v) => { clearTimeout(timer); resolve(v); }, (e) => { clearTimeout(timer); reject(e); });
+  });
+}
