@@ -194,3 +194,13 @@ export const MESSAGES: readonly MessageDefinition[] = [
 export function messageDefinition(type: string): MessageDefinition | undefined {
   return MESSAGES.find((m) => m.type === type);
 }
+
+/** Event payloads by type, for typed handlers: @EventPattern<EventPayloads>('PointsRedeemed'). */
+export interface EventPayloads {
+  ConsentGranted: ConsentGranted;
+  PayoutAccountVerified: PayoutAccountVerified;
+  PointsRedeemed: PointsRedeemed;
+  PointsRedemptionFailed: PointsRedemptionFailed;
+  PayoutSettled: PayoutSettled;
+  PayoutFailed: PayoutFailed;
+}

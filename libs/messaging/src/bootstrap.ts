@@ -3,7 +3,7 @@ import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MigrationInterface } from 'typeorm';
 import { TopicName } from '@pointsweep/contracts';
-import { ServiceConfig } from './config';
+import { ServiceConfig, serviceConfigFromEnv } from './config';
 import { openDatabase } from './database';
 import { JsonLogger } from './logger';
 import { NestJsonLogger } from './platform.module';
@@ -69,4 +69,24 @@ export async function startService(definition: ServiceDefinition, config: Servic
       await dataSource.destroy();
     },
   };
+}
+
+/** Process entry for a service: configuration from the environment, stop cleanly on SIGINT/SIGTERM. */
+export async function runServiceProcess(definition: ServiceDefinition, defaults: { httpPort: number }): Promise<void> {
+  const config = serviceConfigFromEnv(process.env, {
+    httpPort: defaults.httpPort,
+    databaseUrl: `postgres://pointsweep_${definition.schema}@127.0.0.1:5432/pointsweep`,
+  });
+  try {
+    const service = await startService(definition, config);
+    const stop = async () => {
+      await service.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  } catch (error) {
+    new JsonLogger(definition.name).error('service failed to start', { error });
+    process.exit(1);
+  }
 }

@@ -12,3 +12,4 @@ export * from './platform.module';
 export * from './config';
 export * from './bootstrap';
 export * from './http';
+export * from './on-event';

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put } from '@nestjs/common';
 import { ISSUERS, IssuerCode, PROGRAMS, programDefinition } from '@pointsweep/contracts';
 import { randomUUID } from 'node:crypto';
@@ -7,7 +8,7 @@ import { JsonLog } from './log';
 import { HANA_PROGRAM, Lot, seededBalance, seededLots, spendSoonestFirst, sumPoints } from './seeding';
 import { Settings } from './settings';
 import { Sleeper } from './sleeper';
-import { RedemptionResult, RefundResult, callKey } from './state';
+import { RedemptionResult, RefundResult, callKey, memberKey } from './state';
 import { Store } from './store';
 import { CI, IDEMPOTENCY_KEY, body, bool, nonNegativeInt, optional, positiveInt, str } from './validate';
 
@@ -55,20 +56,20 @@ export class PointsBook {
   ) {}
 
   seeded(program: string, ci: string): number {
-    return this.store.state.members.get(`${program}|${ci}`)?.balance ?? seededBalance(this.settings.seed, ci, program);
+    return this.store.state.members.get(memberKey(program, ci))?.balance ?? seededBalance(this.settings.seed, ci, program);
   }
 
   /** Current lots: the seeded lots with the net points spent taken soonest-expiring first. */
   lots(program: string, ci: string): Lot[] {
     const seeded = this.seeded(program, ci);
     const lots = seededLots(this.settings.seed, ci, program, seeded, this.clock.todayKst());
-    const m = this.store.state.members.get(`${program}|${ci}`);
+    const m = this.store.state.members.get(memberKey(program, ci));
     const spent = m ? m.redeemed - m.refunded : 0;
     return spendSoonestFirst(lots, Math.min(Math.max(spent, 0), seeded)).left;
   }
 
   balance(program: string, ci: string): number {
-    const m = this.store.state.members.get(`${program}|${ci}`);
+    const m = this.store.state.members.get(memberKey(program, ci));
     return Math.max(0, this.seeded(program, ci) - (m ? m.redeemed - m.refunded : 0));
   }
 

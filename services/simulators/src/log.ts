@@ -44,23 +44,23 @@ export function maskAccount(accountNumber: string): string {
 
 /** Routes Nest's own log lines into the JSON log (its chatter at debug level). */
 export class NestLogBridge implements LoggerService {
-  constructor(private readonly log: JsonLog) {}
+  constructor(private readonly out: JsonLog) {}
   log(message: unknown, context?: string): void {
-    this.log.debug(String(message), { context });
+    this.out.debug(String(message), { context });
   }
   debug(message: unknown, context?: string): void {
-    this.log.debug(String(message), { context });
+    this.out.debug(String(message), { context });
   }
   verbose(message: unknown, context?: string): void {
-    this.log.debug(String(message), { context });
+    this.out.debug(String(message), { context });
   }
   warn(message: unknown, context?: string): void {
-    this.log.warn(String(message), { context });
+    this.out.warn(String(message), { context });
   }
   error(message: unknown, stack?: string, context?: string): void {
-    this.log.error(String(message), { context, stack });
+    this.out.error(String(message), { context, stack });
   }
   fatal(message: unknown, stack?: string, context?: string): void {
-    this.log.error(String(message), { context, stack, fatal: true });
+    this.out.error(String(message), { context, stack, fatal: true });
   }
 }

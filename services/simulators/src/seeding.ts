@@ -116,3 +116,18 @@ function compareExpiry(a: string | null, b: string | null): number {
 export function sumPoints(lots: readonly Lot[]): number {
   return lots.reduce((a, l) => a + l.points, 0);
 }
+
+/**
+ * What a member who never redeemed holds in a program under this seed, as GET /issuers/:issuer/members/:ci/points
+ * shows it (expiry dates count from `today`, 'YYYY-MM-DD' in Asia/Seoul).
+ */
+export function seededPoints(seed: string, ci: string, program: string, today: string) {
+  const balance = seededBalance(seed, ci, program);
+  const lots = seededLots(seed, ci, program, balance, today);
+  return {
+    program,
+    balance,
+    expiring: lots.filter((l) => l.expiresOn !== null && l.points > 0).map((l) => ({ date: l.expiresOn as string, points: l.points })),
+    ...(program === HANA_PROGRAM ? { subBalances: lots.map((l) => ({ name: l.name as string, points: l.points, expiresOn: l.expiresOn as string })) } : {}),
+  };
+}

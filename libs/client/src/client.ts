@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
+import {
+  CashOut, CashOutView, ConfirmIdentityVerification, ConsentRecorded, GetCashOutStatus, GrantConsent, IdentityVerified, LookupPoints,
+  MessageDefinition, MessageEnvelope, messageDefinition, PayoutAccountRegistered, PointsOverview, PointsweepError, RegisterPayoutAccount,
+  ReplyPayload, replyTopicFor, StartIdentityVerification, Topics, topicsFor, VerificationStarted,
+} from '@pointsweep/contracts';
+import { buildEnvelope } from '@pointsweep/messaging';
+
+export interface ClientOptions {
+  brokers: string[];
+  topicPrefix?: string;
+  /** Names this client's reply topic and consumer group; unique per client instance. */
+  clientId?: string;
+  timeoutMs?: number;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Typed request-reply over Kafka, for the edge: the CLI, demos, load tests and other internal callers.
+ * Each client owns a reply topic and its own consumer group, so replies never go to another instance.
+ */
+export class PointsweepClient {
+  private readonly pending = new Map<string, Pending>();
+  private constructor(
+    private readonly options: Required<ClientOptions>,
+    private readonly topics: Topics,
+    private readonly replyTopic: string,
+    private readonly producer: Producer,
+    private readonly consumer: Consumer,
+  ) {}
+
+  static async connect(options: ClientOptions): Promise<PointsweepClient> {
+    const full: Required<ClientOptions> = {
+      topicPrefix: 'pointsweep',
+      clientId: `client-${randomUUID().slice(0, 8)}`,
+      timeoutMs: 30000,
+      ...options,
+    };
+    const kafka = new Kafka({ clientId: full.clientId, brokers: full.brokers, logLevel: logLevel.ERROR });
+    const replyTopic = replyTopicFor(full.topicPrefix, full.clientId);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const existing = await admin.listTopics();
+      if (!existing.includes(replyTopic)) {
+        await admin.createTopics({ waitForLeaders: true, topics: [{ topic: replyTopic, numPartitions: 1 }] });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const consumer = kafka.consumer({ groupId: `${full.topicPrefix}.${full.clientId}`, maxWaitTimeInMs: 50 });
+    const client = new PointsweepClient(full, topicsFor(full.topicPrefix), replyTopic, producer, consumer);
+    await client.listen();
+    return client;
+  }
+
+  private async listen(): Promise<void> {
+    await this.consumer.connect();
+    const joined = new Promise<void>((resolve) => this.consumer.on(this.consumer.events.GROUP_JOIN, () => resolve()));
+    await this.consumer.subscribe({ topics: [this.replyTopic], fromBeginning: true });
+    await this.consumer.run({
+      eachMessage: async ({ message }) => {
+        if (!message.value) return;
+        const reply = JSON.parse(message.value.toString()) as MessageEnvelope<ReplyPayload>;
+        const waiting = reply.causationId ? this.pending.get(reply.causationId) : undefined;
+        if (!waiting) return;
+        this.pending.delete(reply.causationId!);
+        clearTimeout(waiting.timer);
+        if (reply.payload.ok) waiting.resolve(reply.payload.result);
+        else {
+          const e = reply.payload.error!;
+          waiting.reject(new PointsweepError(e.code, e.message, e.retriable));
+        }
+      },
+    });
+    await joined;
+  }
+
+  /** Sends a command and waits for its reply; a refusal comes back as a PointsweepError with its code. */
+  async request<R>(definition: MessageDefinition, payload: object, key: string, correlationId?: string): Promise<R> {
+    const envelope = buildEnvelope(definition, payload, { key, correlationId, replyTo: this.replyTopic });
+    const result = new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(envelope.id);
+        reject(new PointsweepError('REPLY_TIMEOUT', `no reply to ${definition.type} within ${this.options.timeoutMs} ms`, true));
+      }, this.options.timeoutMs);
+      this.pending.set(envelope.id, { resolve: resolve as (v: unknown) => void, reject, timer });
+    });
+    await this.producer.send({
+      topic: this.topics[definition.topic],
+      acks: -1,
+      messages: [{ key, value: JSON.stringify(envelope), headers: { 'message-type': envelope.type, 'correlation-id': envelope.correlationId } }],
+    });
+    return result;
+  }
+
+  private command<R>(type: { name: string }, payload: object, key: string): Promise<R> {
+    return this.request<R>(messageDefinition(type.name)!, payload, key);
+  }
+
+  startVerification(input: StartIdentityVerification): Promise<VerificationStarted> {
+    return this.command(StartIdentityVerification, input, input.phone.slice(-4));
+  }
+  confirmVerification(input: ConfirmIdentityVerification): Promise<IdentityVerified> {
+    return this.command(ConfirmIdentityVerification, input, input.verificationId);
+  }
+  grantConsent(input: GrantConsent, personId: string): Promise<ConsentRecorded> {
+    return this.command(GrantConsent, input, personId);
+  }
+  registerPayoutAccount(input: RegisterPayoutAccount, personId: string): Promise<PayoutAccountRegistered> {
+    return this.command(RegisterPayoutAccount, input, personId);
+  }
+  lookupPoints(input: LookupPoints, personId: string): Promise<PointsOverview> {
+    return this.command(LookupPoints, input, personId);
+  }
+  cashOut(input: CashOut, personId: string): Promise<CashOutView> {
+    return this.command(CashOut, input, personId);
+  }
+  cashOutStatus(input: GetCashOutStatus, personId: string): Promise<CashOutView> {
+    return this.command(GetCashOutStatus, input, personId);
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new Error('client closed'));
+    }
+    this.pending.clear();
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+  }
+}

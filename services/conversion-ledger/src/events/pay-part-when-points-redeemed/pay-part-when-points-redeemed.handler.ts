@@ -1,0 +1,30 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
+import { PointsRedeemed, RequestPayout, messageDefinition, programDefinition } from '@pointsweep/contracts';
+import { MessageContext, OnEvent } from '@pointsweep/messaging';
+import { redemptionLines } from '../../domain/journal';
+import { appendJournal } from '../../ledger/ledger.writer';
+import { transitionPart } from '../part-transition';
+
+@Controller()
+export class PayPartWhenPointsRedeemedHandler {
+  /** The points are gone from the card company: post the conversion, then ask the bank to pay. */
+  @OnEvent('PointsRedeemed')
+  async handle(@Payload() event: PointsRedeemed, @Ctx() ctx: MessageContext): Promise<void> {
+    const moved = await transitionPart(ctx.tx, event.partId, { type: 'PartRedeemed', issuerTransactionId: event.issuerTransactionId }, ctx.acceptedAt, {
+      issuerTransactionId: event.issuerTransactionId,
+    });
+    if (!moved) return;
+    const { part, next } = moved;
+    const program = programDefinition(part.program)!;
+    await appendJournal(ctx.tx, {
+      kind: 'REDEMPTION',
+      partId: part.id,
+      shardKey: part.personId,
+      occurredAt: ctx.acceptedAt,
+      lines: redemptionLines(program.program, program.issuer, next.pointsConsumed, next.won),
+    });
+    const payout: RequestPayout = { partId: part.id, personId: part.personId, accountId: part.accountId, amountWon: next.won };
+    ctx.emit(messageDefinition(RequestPayout.name)!, payout, part.personId);
+  }
+}

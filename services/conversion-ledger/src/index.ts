@@ -1,0 +1,1 @@
+export { conversionLedgerService } from './conversion-ledger.service';

@@ -1,0 +1,18 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AssertionSigner, MessagingRuntime, PlatformModule, ServiceConfig } from '@pointsweep/messaging';
+import { ConfirmVerificationHandler } from './commands/confirm-verification/confirm-verification.handler';
+import { GrantConsentHandler } from './commands/grant-consent/grant-consent.handler';
+import { RegisterPayoutAccountHandler } from './commands/register-payout-account/register-payout-account.handler';
+import { StartVerificationHandler } from './commands/start-verification/start-verification.handler';
+
+@Module({})
+export class IdentityModule {
+  static forRoot(runtime: MessagingRuntime, config: ServiceConfig): DynamicModule {
+    return {
+      module: IdentityModule,
+      imports: [PlatformModule.forRoot(runtime, config)],
+      controllers: [StartVerificationHandler, ConfirmVerificationHandler, GrantConsentHandler, RegisterPayoutAccountHandler],
+      providers: [{ provide: AssertionSigner, useValue: new AssertionSigner(config.keys) }],
+    };
+  }
+}
