@@ -25,6 +25,7 @@ inter.broker.listener.name=PLAINTEXT
 log.dirs=$data/logs
 num.partitions=${KAFKA_PARTITIONS:-6}
 offsets.topic.replication.factor=${KAFKA_RF:-1}
+offsets.topic.num.partitions=${KAFKA_OFFSETS_PARTITIONS:-50}
 transaction.state.log.replication.factor=${KAFKA_RF:-1}
 transaction.state.log.min.isr=${KAFKA_MIN_ISR:-1}
 default.replication.factor=${KAFKA_RF:-1}

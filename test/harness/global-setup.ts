@@ -55,26 +55,55 @@ class ProbeWaitStrategy implements WaitStrategy {
   }
 
   async waitUntilReady(container: Dockerode.Container): Promise<void> {
-    const deadline = Date.now() + this.timeoutMs;
-    let last: unknown;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.probe();
-        return;
-      } catch (err) {
-        last = err;
-      }
-      if (attempt % 10 === 9) {
+    try {
+      await poll(this.description, this.probe, this.timeoutMs, async () => {
         const info = await container.inspect();
         if (!info.State.Running) {
           throw new Error(`${this.description}: container exited (code ${info.State.ExitCode}) before it was ready`);
         }
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`${this.description}: not ready after ${this.timeoutMs} ms; last error: ${String(last)}`);
-      }
-      await new Promise((r) => setTimeout(r, 200));
+      });
+    } catch (err) {
+      // Testcontainers removes the container after a failed wait: keep its last log lines in the error.
+      throw new Error(`${(err as Error).message}\n--- last container log lines ---\n${await tailLogs(container)}`);
     }
+  }
+}
+
+/** The last lines of a container's output (Docker's multiplexed log stream, demultiplexed). */
+async function tailLogs(container: Dockerode.Container, lines = 40): Promise<string> {
+  try {
+    const buf = (await container.logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+    const parts: string[] = [];
+    for (let i = 0; i + 8 <= buf.length; ) {
+      const size = buf.readUInt32BE(i + 4);
+      parts.push(buf.subarray(i + 8, i + 8 + size).toString('utf8'));
+      i += 8 + size;
+    }
+    return parts.join('');
+  } catch (err) {
+    return `(logs unavailable: ${String(err)})`;
+  }
+}
+
+/** Retries `probe` every 200 ms until it resolves; `alive` (checked every 2 s) may abort early by throwing. */
+async function poll(
+  description: string,
+  probe: () => Promise<void>,
+  timeoutMs: number,
+  alive: () => Promise<void> = async () => undefined,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await probe();
+      return;
+    } catch (err) {
+      last = err;
+    }
+    if (attempt % 10 === 9) await alive();
+    if (Date.now() > deadline) throw new Error(`${description}: not ready after ${timeoutMs} ms; last error: ${String(last)}`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
@@ -92,6 +121,16 @@ async function kafkaReady(brokers: string[]): Promise<void> {
     await admin.createTopics({ topics: [{ topic: 'harness.ready', numPartitions: 1 }], waitForLeaders: true, timeout: 5000 });
     const meta = await admin.fetchTopicMetadata({ topics: ['harness.ready'] });
     if (!meta.topics[0]?.partitions.every((p) => p.leader >= 0)) throw new Error('harness.ready has no leader yet');
+    // The first group request creates __consumer_offsets; until its partitions are loaded, JoinGroup fails
+    // with "The coordinator is loading". Wait for that here rather than in the first spec.
+    await admin.fetchOffsets({ groupId: 'harness.ready', topics: ['harness.ready'] });
+    // Likewise InitProducerId of an idempotent producer needs __transaction_state loaded.
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 1, initialRetryTime: 100 } });
+    try {
+      await producer.connect();
+    } finally {
+      await producer.disconnect().catch(() => undefined);
+    }
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
@@ -104,22 +143,6 @@ async function pgReady(url: string): Promise<void> {
     await client.query('select 1');
   } finally {
     await client.end().catch(() => undefined);
-  }
-}
-
-async function containerLogs(c: StartedTestContainer | undefined): Promise<string> {
-  if (!c) return '';
-  try {
-    const stream = await c.logs({ tail: 40 });
-    let text = '';
-    stream.on('data', (d: Buffer | string) => (text += d.toString()));
-    await new Promise((r) => {
-      stream.once('end', r);
-      setTimeout(r, 1000);
-    });
-    return text;
-  } catch {
-    return '';
   }
 }
 
@@ -158,9 +181,11 @@ export default async function globalSetup(): Promise<void> {
   if (process.env.TEST_KAFKA_BROKERS && process.env.TEST_PG_URL) {
     // Developer fast loop against an already running stack: only check that it answers.
     log(`using TEST_KAFKA_BROKERS=${process.env.TEST_KAFKA_BROKERS} TEST_PG_URL=${process.env.TEST_PG_URL}`);
+    const brokers = process.env.TEST_KAFKA_BROKERS.split(',');
+    const pgUrl = process.env.TEST_PG_URL;
     await Promise.all([
-      kafkaReady(process.env.TEST_KAFKA_BROKERS.split(',')),
-      pgReady(process.env.TEST_PG_URL),
+      poll(`Kafka on ${brokers.join(',')}`, () => kafkaReady(brokers), 60_000),
+      poll(`PostgreSQL at ${pgUrl}`, () => pgReady(pgUrl), 60_000),
     ]);
     return;
   }
@@ -176,7 +201,6 @@ export default async function globalSetup(): Promise<void> {
   for (const r of [kafka, pg]) if (r.status === 'fulfilled') state.containers.push(r.value.container);
   if (kafka.status === 'rejected' || pg.status === 'rejected') {
     const reasons = [kafka, pg].filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason));
-    for (const c of state.containers) process.stderr.write(await containerLogs(c));
     // Jest does not run the global teardown when the setup fails: clean up here.
     await Promise.allSettled(state.containers.map((c) => c.stop()));
     state.containers = [];

@@ -1,0 +1,126 @@
+// `npm start`: the whole system on its embedded defaults — a local Kafka broker, the machine's PostgreSQL
+// (one schema and role per service), the simulators and the four services — then a short demo of one cash-out,
+// on a clock pinned to a business day at 10:00 KST. Keeps serving until Ctrl-C.
+import { spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import pg from 'pg';
+
+const root = resolve(import.meta.dirname, '..');
+const dataDir = resolve(root, '.data');
+const env = {
+  KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+  TOPIC_PREFIX: process.env.TOPIC_PREFIX ?? 'pointsweep',
+  SIMULATORS_URL: 'http://127.0.0.1:4100',
+  // The demo's business morning: payouts settle immediately whatever the real time is.
+  CLOCK_START: process.env.CLOCK_START ?? '2026-11-26T10:00:00+09:00',
+  POINTSWEEP_KEYS_FILE: resolve(root, '.secrets/dev-keys.json'),
+};
+const pgAdminUrl = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const services = [
+  { name: 'identity', schema: 'identity', port: 3001 },
+  { name: 'issuer-aggregation', schema: 'issuer', port: 3002 },
+  { name: 'conversion-ledger', schema: 'ledger', port: 3003 },
+  { name: 'bank-settlement', schema: 'settlement', port: 3004 },
+];
+const children = [];
+const log = (msg) => console.log(`[start] ${msg}`);
+
+function run(name, command, args, extraEnv = {}) {
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (stream, out) => stream.on('data', (chunk) => {
+    for (const line of chunk.toString().split('\n')) if (line.trim()) out.write(`${name.padEnd(18)} | ${line}\n`);
+  });
+  prefix(child.stdout, process.stdout);
+  prefix(child.stderr, process.stderr);
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      log(`${name} exited (${signal ?? code}); stopping everything`);
+      void stop(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitForPort(port, what, timeoutMs = 90000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise((ok) => {
+      const s = createConnection({ host: '127.0.0.1', port }, () => { s.end(); ok(true); });
+      s.on('error', () => ok(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what} did not open port ${port} within ${timeoutMs} ms`);
+}
+
+async function waitForReady(url, what, timeoutMs = 90000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what} not ready at ${url} within ${timeoutMs} ms`);
+}
+
+/** One database, and per service a role owning its own schema (trust auth on this machine's server). */
+async function prepareDatabase() {
+  const admin = new pg.Client({ connectionString: pgAdminUrl });
+  await admin.connect();
+  const exists = await admin.query(`SELECT 1 FROM pg_database WHERE datname = 'pointsweep'`);
+  if (exists.rowCount === 0) await admin.query('CREATE DATABASE pointsweep');
+  await admin.end();
+  const db = new pg.Client({ connectionString: pgAdminUrl.replace(/\/[^/]*$/, '/pointsweep') });
+  await db.connect();
+  for (const s of services) {
+    const role = `pointsweep_${s.schema}`;
+    await db.query(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE ${role} LOGIN; END IF; END $$`);
+    await db.query(`CREATE SCHEMA IF NOT EXISTS ${s.schema} AUTHORIZATION ${role}`);
+    await db.query(`GRANT CONNECT ON DATABASE pointsweep TO ${role}`);
+  }
+  await db.end();
+}
+
+let stopping = false;
+async function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  log('stopping');
+  for (const child of [...children].reverse()) child.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r)))));
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+try {
+  mkdirSync(dataDir, { recursive: true });
+  log('preparing PostgreSQL: database pointsweep, one schema and role per service');
+  await prepareDatabase();
+  log('starting the Kafka broker on 127.0.0.1:9092 (data in .data/kafka)');
+  run('kafka', 'bash', [resolve(root, 'deploy/kafka/broker.sh'), resolve(dataDir, 'kafka'), '9092', '9093']);
+  await waitForPort(9092, 'Kafka');
+  run('simulators', 'node', ['services/simulators/dist/main.js'], { SIMULATORS_PORT: '4100', SIMULATORS_STATE_DIR: resolve(dataDir, 'simulators') });
+  await waitForReady('http://127.0.0.1:4100/health/ready', 'simulators');
+  for (const s of services) {
+    run(s.name, 'node', [`services/${s.name}/dist/main.js`], {
+      HTTP_PORT: String(s.port),
+      DATABASE_URL: `postgres://pointsweep_${s.schema}@127.0.0.1:5432/pointsweep`,
+    });
+  }
+  for (const s of services) await waitForReady(`http://127.0.0.1:${s.port}/health/ready`, s.name);
+  log('all services ready; running the demo');
+  const { PointsweepClient, runDemo } = await import('@pointsweep/client');
+  const client = await PointsweepClient.connect({ brokers: env.KAFKA_BROKERS.split(','), topicPrefix: env.TOPIC_PREFIX, clientId: `demo-${process.pid}` });
+  const settled = await runDemo(client, env.SIMULATORS_URL, (line) => console.log(`[demo] ${line}`));
+  await client.close();
+  log(`demo finished: cash-out ${settled.state}. Serving until Ctrl-C (health: http://127.0.0.1:3001/health/ready ... :3004).`);
+} catch (error) {
+  console.error(`[start] failed: ${error.stack ?? error}`);
+  await stop(1);
+}

@@ -1,0 +1,118 @@
+import { Client } from 'pg';
+import { ErrorCodes } from '@pointsweep/contracts';
+import { kstInstant, offsetClock } from '@pointsweep/messaging';
+import { connectingInformation } from '../services/simulators/src/carrier';
+import { waitFor } from './harness';
+import { onboardPerson, TestPerson } from './system/person';
+import { simulatorAdmin, startTestSystem, TestSystem } from './system/system';
+
+// A Thursday that is a bank business day, at 10:00 KST: payouts are immediate whatever the real time.
+const BUSINESS_MORNING = kstInstant('2026-11-26', '10:00');
+
+describe('one cash-out end to end over Kafka', () => {
+  let system: TestSystem;
+  let person: TestPerson;
+  let db: Client;
+
+  beforeAll(async () => {
+    system = await startTestSystem({ clock: offsetClock(BUSINESS_MORNING) });
+    person = await onboardPerson(system.client, system.simulatorsUrl, ['SHINHAN', 'HYUNDAI']);
+    db = new Client({ connectionString: system.database.url });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await system?.close();
+  });
+
+  it('shows the consented programs with their won value', async () => {
+    const overview = await system.client.lookupPoints({ assertion: person.assertion }, person.personId);
+    const programs = overview.programs.map((p) => p.program).sort();
+    expect(programs).toEqual(['HYUNDAI_M', 'SHINHAN_MYSHINHAN']);
+    const shinhan = overview.programs.find((p) => p.program === 'SHINHAN_MYSHINHAN')!;
+    expect(shinhan.status).toBe('FRESH');
+    expect(shinhan.wonValue).toBe(shinhan.balance);
+    expect(overview.totalWon).toBe(overview.programs.reduce((sum, p) => sum + p.wonValue, 0));
+  });
+
+  it('pays 66 won for 100 Hyundai M-points, consuming 99, and records balanced append-only journals', async () => {
+    const ci = connectingInformation(system.prefix, person.name, person.birthDate, person.phone);
+    await simulatorAdmin(system.simulatorsUrl, `/admin/issuers/HYUNDAI/members/${ci}/programs/HYUNDAI_M`, { balance: 100 });
+
+    const accepted = await system.client.cashOut(
+      { assertion: person.assertion, requestId: 'req-hyundai-0001', accountId: person.accountId, parts: [{ program: 'HYUNDAI_M', points: 100 }] },
+      person.personId,
+    );
+    expect(accepted.parts[0]).toMatchObject({ program: 'HYUNDAI_M', pointsRequested: 100, pointsConsumed: 99, won: 66, state: 'REDEEMING' });
+    expect(accepted.acceptedAt).toBe(new Date(accepted.acceptedAt).toISOString());
+
+    const settled = await waitFor(
+      async () => {
+        const view = await system.client.cashOutStatus({ assertion: person.assertion, cashOutId: accepted.cashOutId }, person.personId);
+        return view.state !== 'IN_PROGRESS' && view;
+      },
+      { timeoutMs: 60000, intervalMs: 200, description: 'the cash-out to reach a terminal state' },
+    );
+    expect(settled.state).toBe('COMPLETED');
+    expect(settled.parts[0]).toMatchObject({ state: 'PAID', won: 66 });
+    expect(settled.parts[0].bankTransactionId).toMatch(/^[0-9A-Z]{10}U[0-9A-Z]{9}$/);
+
+    const transfers: { accountNumber: string; amountWon: number }[] = await (await fetch(`${system.simulatorsUrl}/admin/bank/transfers`)).json();
+    const mine = transfers.filter((t) => t.accountNumber === person.accountNumber);
+    expect(mine.map((t) => t.amountWon)).toEqual([66]);
+
+    const points = await (await fetch(`${system.simulatorsUrl}/issuers/HYUNDAI/members/${ci}/points`)).json();
+    expect(points.programs[0].balance).toBe(1);
+
+    const journals = await db.query(
+      `SELECT j.kind, e.unit, sum(e.amount)::bigint AS net, count(*) AS lines
+         FROM ledger.ledger_journals j JOIN ledger.ledger_entries e ON e.journal_id = j.id
+        WHERE j.part_id = $1 GROUP BY j.kind, e.unit ORDER BY j.kind, e.unit`,
+      [settled.parts[0].partId],
+    );
+    expect(journals.rows.map((r) => [r.kind, r.unit, Number(r.net)])).toEqual([
+      ['PAYOUT', 'KRW', 0],
+      ['REDEMPTION', 'KRW', 0],
+      ['REDEMPTION', 'POINTS:HYUNDAI_M', 0],
+    ]);
+    const payable = await db.query(`SELECT balance FROM ledger.account_balances WHERE account = 'bank-cash' AND unit = 'KRW'`);
+    expect(Number(payable.rows[0].balance)).toBe(-66);
+  });
+
+  it('refuses to update or delete ledger entries in the database itself', async () => {
+    await expect(db.query(`UPDATE ledger.ledger_entries SET amount = amount + 1`)).rejects.toThrow(/append-only/);
+    await expect(db.query(`DELETE FROM ledger.ledger_entries`)).rejects.toThrow(/append-only/);
+    await expect(db.query(`UPDATE ledger.ledger_journals SET kind = 'X'`)).rejects.toThrow(/append-only/);
+    await expect(db.query(`TRUNCATE ledger.ledger_entries`)).rejects.toThrow(/append-only/);
+  });
+
+  it('returns the first result for a repeated request id and refuses it with other content', async () => {
+    const again = await system.client.cashOut(
+      { assertion: person.assertion, requestId: 'req-hyundai-0001', accountId: person.accountId, parts: [{ program: 'HYUNDAI_M', points: 100 }] },
+      person.personId,
+    );
+    expect(again.state).toBe('COMPLETED');
+    await expect(
+      system.client.cashOut(
+        { assertion: person.assertion, requestId: 'req-hyundai-0001', accountId: person.accountId, parts: [{ program: 'HYUNDAI_M', points: 90 }] },
+        person.personId,
+      ),
+    ).rejects.toMatchObject({ code: ErrorCodes.requestIdReused });
+  });
+
+  it('refuses a payout to an account that is not the person\'s', async () => {
+    const other = await onboardPerson(system.client, system.simulatorsUrl, ['SHINHAN']);
+    await expect(
+      system.client.cashOut(
+        { assertion: person.assertion, requestId: 'req-not-mine-01', accountId: other.accountId, parts: [{ program: 'SHINHAN_MYSHINHAN', points: 1000 }] },
+        person.personId,
+      ),
+    ).rejects.toMatchObject({ code: ErrorCodes.accountNotOwn });
+  });
+
+  it('refuses a command with a forged identity assertion', async () => {
+    const forged = person.assertion.slice(0, -4) + (person.assertion.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    await expect(system.client.lookupPoints({ assertion: forged }, person.personId)).rejects.toMatchObject({ code: ErrorCodes.assertionInvalid });
+  });
+});

@@ -1,0 +1,1 @@
+export { onboardPerson, type OnboardedPerson as TestPerson } from '@pointsweep/client';
