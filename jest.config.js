@@ -1,7 +1,7 @@
 // Two tiers, told apart by file suffix: *.spec.ts (unit, beside the code) and *.int-spec.ts (integration).
 const shared = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json', isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },
   moduleNameMapper: { '^@pointsweep/(contracts|messaging|client)$': '<rootDir>/libs/$1/src/index.ts' },
   moduleFileExtensions: ['ts', 'js', 'json'],
   roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/test'],
@@ -15,7 +15,7 @@ module.exports = {
       testMatch: ['**/*.int-spec.ts'],
       globalSetup: '<rootDir>/test/harness/global-setup.ts',
       globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
-      testTimeout: 180000,
+      setupFilesAfterEnv: ['<rootDir>/test/harness/integration-timeout.ts'],
     },
   ],
 };

@@ -154,7 +154,7 @@ async function startKafka(ports: Set<number>): Promise<{ container: StartedTestC
   const container = await new GenericContainer(KAFKA_IMAGE)
     .withNetworkMode('host')
     .withLabels({ [TEST_LABEL]: 'true', [`${TEST_LABEL}.role`]: 'kafka' })
-    .withEnvironment({ KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controllerPort) })
+    .withEnvironment({ KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controllerPort), KAFKA_OFFSETS_PARTITIONS: '6' })
     .withWaitStrategy(new ProbeWaitStrategy(`Kafka on ${brokers}`, () => kafkaReady([brokers])))
     .withStartupTimeout(STARTUP_TIMEOUT_MS)
     .start();

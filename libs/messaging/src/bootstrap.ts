@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { DynamicModule, INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { MigrationInterface } from 'typeorm';
 import { TopicName } from '@pointsweep/contracts';
 import { ServiceConfig, serviceConfigFromEnv } from './config';
@@ -42,13 +42,14 @@ export async function startService(definition: ServiceDefinition, config: Servic
   });
   const app = await NestFactory.create(definition.module(runtime, config), { logger: new NestJsonLogger(logger), abortOnError: false });
   app.enableShutdownHooks();
-  const microservice = app.connectMicroservice({
+  // Registered on the app before the microservice connects, which then inherits it.
+  app.useGlobalFilters(new RethrowRpcErrors(app.get(HttpAdapterHost).httpAdapter));
+  app.connectMicroservice({
     strategy: new KafkaOutboxTransport(runtime, {
       groupId: `${config.topicPrefix}.${definition.name}`,
       topics: definition.consumes.map((t) => runtime.topics[t]),
     }),
-  });
-  microservice.useGlobalFilters(new RethrowRpcErrors());
+  }, { inheritAppConfig: true });
   await app.init();
   await app.startAllMicroservices();
   await app.listen(config.httpPort, '127.0.0.1');

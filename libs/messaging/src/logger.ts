@@ -25,7 +25,7 @@ export class JsonLogger {
   }
 }
 
-const SENSITIVE_KEYS = /^(name|holderName|phone|accountNumber|birthDate|code|assertion)$/i;
+const SENSITIVE_KEYS = /^(personName|holderName|phone|accountNumber|birthDate|oneTimeCode|assertion)$/i;
 
 /** Personal data never reaches a log line: masked by key name wherever it appears. */
 function replacer(key: string, value: unknown): unknown {
@@ -37,4 +37,17 @@ function replacer(key: string, value: unknown): unknown {
 export function maskValue(value: string): string {
   if (value.length <= 4) return '*'.repeat(value.length);
   return '*'.repeat(value.length - 4) + value.slice(-4);
+}
+
+/**
+ * kafkajs logs through our JSON logger. Its ERROR lines are mostly retried protocol hiccups (a new topic's leader
+ * not elected yet, a coordinator loading), which it retries itself: those are warnings, not errors.
+ */
+export function kafkaLogCreator(logger: JsonLogger) {
+  return () =>
+    ({ level, log }: { level: number; log: { message: string; error?: string; [k: string]: unknown } }) => {
+      const { message, timestamp: _t, logger: _l, ...fields } = log;
+      if (level <= 2) logger.warn(`kafkajs: ${message}`, fields);
+      else if (process.env.LOG_LEVEL === 'debug') logger.debug(`kafkajs: ${message}`, fields);
+    };
 }

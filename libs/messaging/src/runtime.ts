@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { MessageEnvelope, Topics, topicsFor } from '@pointsweep/contracts';
 import { Clock } from './clock';
-import { JsonLogger } from './logger';
+import { JsonLogger, kafkaLogCreator } from './logger';
 import { OutboxRelay } from './outbox';
 
 export interface RuntimeOptions {
@@ -48,7 +48,8 @@ export class MessagingRuntime {
     const kafka = new Kafka({
       clientId: options.service,
       brokers: options.kafkaBrokers,
-      logLevel: logLevel.ERROR,
+      logLevel: logLevel.WARN,
+      logCreator: kafkaLogCreator(options.logger ?? new JsonLogger(options.service)),
       retry: { retries: 8, initialRetryTime: 100 },
     });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });

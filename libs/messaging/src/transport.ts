@@ -1,4 +1,5 @@
-import { ArgumentsHost, Catch, RpcExceptionFilter } from '@nestjs/common';
+import { ArgumentsHost, Catch } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { KafkaMessage } from 'kafkajs';
 import { lastValueFrom, Observable, throwError } from 'rxjs';
@@ -17,11 +18,15 @@ export interface TransportOptions {
   partitionsConsumedConcurrently?: number;
 }
 
-/** Nest's microservice filter would turn our coded errors into "Internal server error"; keep them intact. */
+/**
+ * Nest's microservice filter would turn our coded errors into "Internal server error": keep them intact for
+ * the transport to answer with. HTTP errors take Nest's usual path.
+ */
 @Catch()
-export class RethrowRpcErrors implements RpcExceptionFilter {
-  catch(exception: unknown, _host: ArgumentsHost): Observable<never> {
-    return throwError(() => exception);
+export class RethrowRpcErrors extends BaseExceptionFilter {
+  override catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
+    if (host.getType() === 'rpc') return throwError(() => exception);
+    return super.catch(exception, host);
   }
 }
 
