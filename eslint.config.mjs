@@ -26,4 +26,18 @@ export default [
       ],
     },
   },
+  {
+    // System tests start whole services in-process: they alone may import the services' public entry points.
+    files: ['test/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          allow: ['@pointsweep/identity', '@pointsweep/issuer-aggregation', '@pointsweep/conversion-ledger', '@pointsweep/bank-settlement', '@pointsweep/simulators'],
+          enforceBuildableLibDependency: false,
+          depConstraints: [{ sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib', 'type:service'] }],
+        },
+      ],
+    },
+  },
 ];

@@ -2,7 +2,10 @@
 const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },
-  moduleNameMapper: { '^@pointsweep/(contracts|messaging|client)$': '<rootDir>/libs/$1/src/index.ts' },
+  moduleNameMapper: {
+    '^@pointsweep/(contracts|messaging|client)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@pointsweep/(identity|issuer-aggregation|conversion-ledger|bank-settlement|simulators)$': '<rootDir>/services/$1/src/index.ts',
+  },
   moduleFileExtensions: ['ts', 'js', 'json'],
   roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/test'],
 };

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { ErrorCodes } from '@pointsweep/contracts';
 import { kstInstant, offsetClock } from '@pointsweep/messaging';
-import { connectingInformation } from '../services/simulators/src/carrier';
+import { connectingInformation } from '@pointsweep/simulators';
 import { waitFor } from './harness';
 import { onboardPerson, TestPerson } from './system/person';
 import { simulatorAdmin, startTestSystem, TestSystem } from './system/system';

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PointsweepClient } from '@pointsweep/client';
 import { Clock, generateKeyRing, KeyRing, RunningService, ServiceConfig, ServiceDefinition, startService } from '@pointsweep/messaging';
-import { identityService } from '../../services/identity/src/identity.service';
-import { issuerAggregationService } from '../../services/issuer-aggregation/src/issuer-aggregation.service';
-import { conversionLedgerService } from '../../services/conversion-ledger/src/conversion-ledger.service';
-import { bankSettlementService } from '../../services/bank-settlement/src/bank-settlement.service';
-import { startSimulators } from '../../services/simulators/src/app';
+import { identityService } from '@pointsweep/identity';
+import { issuerAggregationService } from '@pointsweep/issuer-aggregation';
+import { conversionLedgerService } from '@pointsweep/conversion-ledger';
+import { bankSettlementService } from '@pointsweep/bank-settlement';
+import { startSimulators } from '@pointsweep/simulators';
 import { createTestDatabase, kafkaBrokers, randomName, TestDatabase } from '../harness';
 
 export const ALL_SERVICES: ServiceDefinition[] = [identityService, issuerAggregationService, conversionLedgerService, bankSettlementService];

@@ -47,7 +47,8 @@ export function kafkaLogCreator(logger: JsonLogger) {
   return () =>
     ({ level, log }: { level: number; log: { message: string; error?: string; [k: string]: unknown } }) => {
       const { message, timestamp: _t, logger: _l, ...fields } = log;
-      if (level <= 2) logger.warn(`kafkajs: ${message}`, fields);
+      const retried = /not the leader|coordinator is (loading|not available)|no leader|leadership election/i.test(String(log.error ?? ''));
+      if (level <= 2 && !retried) logger.warn(`kafkajs: ${message}`, fields);
       else if (process.env.LOG_LEVEL === 'debug') logger.debug(`kafkajs: ${message}`, fields);
     };
 }

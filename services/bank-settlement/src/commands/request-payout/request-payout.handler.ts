@@ -1,0 +1,71 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
+import { ErrorCodes, messageDefinition, PayoutFailed, RequestPayout } from '@pointsweep/contracts';
+import { JsonLogger, MessageContext } from '@pointsweep/messaging';
+import { allocateBankTransactionId, transferDateOf } from '../../payouts/bank-transaction-id';
+import { PayoutStatus } from '../../payouts/payout-decision';
+import { PayoutWorker } from '../../payouts/payout-worker';
+
+export interface PayoutAccepted {
+  partId: string;
+  status: PayoutStatus;
+  transferDate?: string;
+  bankTransactionId?: string;
+}
+
+@Controller()
+export class RequestPayoutHandler {
+  constructor(
+    private readonly worker: PayoutWorker,
+    private readonly logger: JsonLogger,
+  ) {}
+
+  /**
+   * Records the payout with its bank transaction id and nothing else: the bank is called by the worker after
+   * this commits, so the id is durable before any money can move. part_id is the key, so a repeated
+   * command finds the first payout instead of making a second.
+   */
+  @MessagePattern(RequestPayout.name)
+  async handle(@Payload() command: RequestPayout, @Ctx() ctx: MessageContext): Promise<PayoutAccepted> {
+    const log = this.logger.child({ correlationId: ctx.envelope.correlationId, messageId: ctx.envelope.id, partId: command.partId });
+    const existing = await this.existing(ctx, command.partId);
+    if (existing) {
+      log.warn('payout already requested for this part; not creating another', { status: existing.status });
+      return existing;
+    }
+    const accounts: { person_id: string }[] = await ctx.tx.query(`SELECT person_id FROM payout_accounts WHERE account_id = $1`, [command.accountId]);
+    if (accounts.length === 0 || accounts[0].person_id !== command.personId) {
+      const reason = accounts.length === 0 ? 'no verified payout account with this id' : 'the payout account belongs to another person';
+      // Kept as a FAILED row, so a repeated command gives the same answer and does not emit twice.
+      await ctx.tx.query(
+        `INSERT INTO payouts (part_id, person_id, account_id, amount_won, status, failure_code, failure_reason, correlation_id, causation_id, accepted_at)
+         VALUES ($1, $2, $3, $4, 'FAILED', $5, $6, $7, $8, $9)`,
+        [command.partId, command.personId, command.accountId, command.amountWon, ErrorCodes.accountNotOwn, reason, ctx.envelope.correlationId, ctx.envelope.id, ctx.acceptedAt],
+      );
+      const event: PayoutFailed = { partId: command.partId, code: ErrorCodes.accountNotOwn, reason };
+      ctx.emit(messageDefinition(PayoutFailed.name)!, event, command.personId);
+      log.warn('payout refused', { failureCode: ErrorCodes.accountNotOwn, reason, accountId: command.accountId });
+      return { partId: command.partId, status: 'FAILED' };
+    }
+    const transferDate = transferDateOf(ctx.acceptedAt);
+    const bankTransactionId = await allocateBankTransactionId(ctx.tx);
+    await ctx.tx.query(
+      `INSERT INTO payouts (part_id, person_id, account_id, amount_won, status, transfer_date, bank_transaction_id, correlation_id, causation_id, accepted_at)
+       VALUES ($1, $2, $3, $4, 'PENDING', $5, $6, $7, $8, $9)`,
+      [command.partId, command.personId, command.accountId, command.amountWon, transferDate, bankTransactionId, ctx.envelope.correlationId, ctx.envelope.id, ctx.acceptedAt],
+    );
+    log.info('payout accepted', { amountWon: command.amountWon, transferDate, bankTransactionId });
+    // Not yet committed: the kick only shortens the wait; the worker's poll would find it anyway.
+    setImmediate(() => this.worker.kick());
+    return { partId: command.partId, status: 'PENDING', transferDate, bankTransactionId };
+  }
+
+  private async existing(ctx: MessageContext, partId: string): Promise<PayoutAccepted | undefined> {
+    const rows: { status: PayoutStatus; transfer_date: string | null; bank_transaction_id: string | null }[] = await ctx.tx.query(
+      `SELECT status, transfer_date, bank_transaction_id FROM payouts WHERE part_id = $1`,
+      [partId],
+    );
+    if (rows.length === 0) return undefined;
+    return { partId, status: rows[0].status, transferDate: rows[0].transfer_date ?? undefined, bankTransactionId: rows[0].bank_transaction_id ?? undefined };
+  }
+}

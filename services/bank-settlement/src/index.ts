@@ -1,0 +1,6 @@
+export { bankSettlementService } from './bank-settlement.service';
+export { BankSettlementModule } from './bank-settlement.module';
+export { PayoutWorker } from './payouts/payout-worker';
+export { DEFAULT_PAYOUT_POLICY } from './payouts/payout-decision';
+export type { PayoutPolicy, PayoutStatus } from './payouts/payout-decision';
+export { payoutPolicyFromEnv } from './payouts/payout-policy';

@@ -1,0 +1,168 @@
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Clock, CLOCK, JsonLogger, MessagingRuntime, Sealer } from '@pointsweep/messaging';
+import { BankClient } from './bank-client';
+import { BankOutcome, decide, Decision, escalate, PayoutPolicy, planCall } from './payout-decision';
+import { PAYOUT_POLICY } from './payout-policy';
+import { ClaimedPayout, PayoutStore } from './payout-store';
+
+const POLL_MS = 200;
+const BATCH_SIZE = 8;
+
+/**
+ * Drives PENDING and UNKNOWN payouts to an end. The bank is called outside any transaction: claim (lease),
+ * call, then record the outcome and its event together. The transfer id was stored before the first call,
+ * so a crash anywhere in between only leads to an inquiry or a same-id resend, never a second payment.
+ */
+@Injectable()
+export class PayoutWorker implements OnModuleInit, OnModuleDestroy {
+  private readonly store: PayoutStore;
+  private readonly logger: JsonLogger;
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private kicked = false;
+  private lastError?: string;
+
+  constructor(
+    private readonly runtime: MessagingRuntime,
+    private readonly bank: BankClient,
+    private readonly sealer: Sealer,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(PAYOUT_POLICY) private readonly policy: PayoutPolicy,
+  ) {
+    this.store = new PayoutStore(runtime.dataSource, runtime.topics);
+    this.logger = runtime.logger.child({ component: 'payout-worker' });
+  }
+
+  onModuleInit(): void {
+    this.runtime.readinessChecks.set('payouts', async () => ({
+      ok: true, // a stuck payout is an operator's matter, not a reason to take the service out of rotation
+      detail: { running: this.running, byStatus: await this.store.countByStatus(), lastError: this.lastError },
+    }));
+    this.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.stop();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  /** Look for due payouts now rather than at the next poll (e.g. right after a RequestPayout commits). */
+  kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  /** Claims and settles one batch; returns how many payouts it handled. */
+  async runOnce(): Promise<number> {
+    const claimed = await this.store.claimDue(BATCH_SIZE, this.policy.leaseMs);
+    await Promise.all(claimed.map((payout) => this.settle(payout)));
+    return claimed.length;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      try {
+        this.kicked = false;
+        const handled = await this.runOnce();
+        failures = 0;
+        this.lastError = undefined;
+        if (handled >= BATCH_SIZE) continue; // more may be due
+      } catch (error) {
+        failures++;
+        this.lastError = (error as Error).message;
+        this.logger.warn('payout worker tick failed; will retry', { error, failures });
+      }
+      if (!this.running) break;
+      if (this.kicked) continue;
+      const idle = failures > 0 ? Math.min(5000, POLL_MS * 2 ** failures) : POLL_MS;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, idle);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** One payout: plan, call the bank (no transaction open), record. Errors leave the lease to expire and retry. */
+  private async settle(payout: ClaimedPayout): Promise<void> {
+    const log = this.logger.child({
+      correlationId: payout.correlationId,
+      partId: payout.partId,
+      transferDate: payout.transferDate,
+      bankTransactionId: payout.bankTransactionId,
+    });
+    try {
+      const plan = planCall(payout, this.policy);
+      let outcome: BankOutcome | undefined;
+      let decision: Decision;
+      if (plan === 'ESCALATE') {
+        decision = escalate(payout, this.policy);
+      } else {
+        outcome = plan === 'TRANSFER'
+          ? await this.bank.transfer({
+            transactionId: payout.bankTransactionId,
+            transferDate: payout.transferDate,
+            bankCode: payout.bankCode,
+            accountNumber: this.sealer.open(payout.sealedAccountNumber), // in memory for the call only; never logged
+            amountWon: payout.amountWon,
+          })
+          : await this.bank.inquire(payout.transferDate, payout.bankTransactionId);
+        decision = decide(payout, outcome, this.policy, this.clock.now());
+      }
+      const recorded = await this.store.record(payout, plan === 'ESCALATE' ? undefined : plan, outcome, decision, this.clock.now());
+      const fields = {
+        call: plan,
+        outcome: outcome?.type,
+        responseCode: outcome && 'responseCode' in outcome ? outcome.responseCode : undefined,
+        decision: decision.type,
+        // not "code": the logger masks that key (one-time codes)
+        failureCode: decision.type === 'MarkFailed' ? decision.code : undefined,
+        reason: 'reason' in decision ? decision.reason : undefined,
+        delayMs: 'delayMs' in decision ? decision.delayMs : undefined,
+        attempts: payout.attempts + (plan === 'ESCALATE' ? 0 : 1),
+        newBankTransactionId: recorded.newBankTransactionId,
+      };
+      if (!recorded.applied) {
+        log.warn('payout lease lost before recording; the next holder will ask the bank again', fields);
+        return;
+      }
+      this.runtime.relay.kick();
+      switch (decision.type) {
+        case 'MarkPaid':
+          log.info('payout paid', fields);
+          break;
+        case 'MarkFailed':
+          log.warn('payout failed for good', fields);
+          break;
+        case 'EscalateToManualReview':
+          log.error('payout needs manual review', fields);
+          break;
+        case 'ResendSameId':
+          log.info('transfer never reached the bank; resending with the same id', fields);
+          this.kick();
+          break;
+        default:
+          log.info('payout not settled yet; will try again', fields);
+      }
+    } catch (error) {
+      log.error('payout attempt failed; its lease will expire and it will be retried', { error });
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
+import { ISSUERS, IssuerCode, LookupPoints, PointsOverview, PROGRAMS } from '@pointsweep/contracts';
+import { AssertionVerifier, MessageContext, MessagingRuntime } from '@pointsweep/messaging';
+import { FetchedProgram, IssuerPoints } from '../../connectors/issuer-connector';
+import { IssuerGateway } from '../../resilience/issuer-gateway';
+import { describeError } from '../../log-fields';
+import { ISSUER_SETTINGS } from '../../settings';
+import type { IssuerSettings } from '../../settings';
+import { buildOverview, PointsSnapshot } from './points-overview';
+import { settleWithinBudget } from './within-budget';
+
+interface SnapshotRow {
+  program: string;
+  balance: string;
+  expiring: PointsSnapshot['expiring'];
+  as_of: Date;
+}
+
+@Controller()
+export class LookupPointsHandler {
+  constructor(
+    private readonly verifier: AssertionVerifier,
+    @Inject(IssuerGateway) private readonly gateway: IssuerGateway,
+    @Inject(ISSUER_SETTINGS) private readonly settings: IssuerSettings,
+    private readonly runtime: MessagingRuntime,
+  ) {}
+
+  /** Every consented card company at once, within a fixed budget; what cannot be fetched falls back to its snapshot. */
+  @MessagePattern(LookupPoints.name)
+  async handle(@Payload() command: LookupPoints, @Ctx() ctx: MessageContext): Promise<PointsOverview> {
+    const personId = this.verifier.verify(command.assertion, ctx.acceptedAt);
+    const log = this.runtime.logFor(ctx.envelope);
+    const consents: { issuer: string; ci: string }[] = await ctx.tx.query(`SELECT issuer, ci FROM consents WHERE person_id = $1`, [personId]);
+    const consented = consents.filter((c): c is { issuer: IssuerCode; ci: string } => (ISSUERS as readonly string[]).includes(c.issuer));
+    const snapshotRows: SnapshotRow[] = await ctx.tx.query(
+      `SELECT program, balance, expiring, as_of FROM point_snapshots WHERE person_id = $1`,
+      [personId],
+    );
+
+    // The HTTP fan-out first, then the snapshot writes, so no snapshot row is locked while we wait.
+    const results = await settleWithinBudget<IssuerCode, IssuerPoints>(
+      consented.map((c) => [c.issuer, (signal: AbortSignal) => this.gateway.fetchPoints(c.issuer, c.ci, signal)] as const),
+      this.settings.lookupBudgetMs,
+    );
+    const fetched = new Map<string, { program: FetchedProgram; asOf: string }>();
+    for (const [issuer, result] of results) {
+      if (result.ok) {
+        for (const program of result.value.programs) fetched.set(program.program, { program, asOf: result.value.asOf });
+      } else {
+        log.warn('card company lookup failed; falling back to snapshot', { issuer, ...describeError(result.error) });
+      }
+    }
+    const issuers = new Set<string>(consented.map((c) => c.issuer));
+    const overview = buildOverview(
+      PROGRAMS.filter((p) => issuers.has(p.issuer)),
+      fetched,
+      new Map(snapshotRows.map((r) => [r.program, toSnapshot(r)])),
+    );
+
+    for (const line of overview.programs) {
+      if (line.status !== 'FRESH') continue;
+      // An older answer never overwrites a newer snapshot written by a concurrent lookup.
+      await ctx.tx.query(
+        `INSERT INTO point_snapshots (person_id, program, issuer, balance, expiring, as_of, fetched_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (person_id, program) DO UPDATE
+           SET balance = EXCLUDED.balance, expiring = EXCLUDED.expiring, as_of = EXCLUDED.as_of, fetched_at = EXCLUDED.fetched_at
+           WHERE point_snapshots.as_of <= EXCLUDED.as_of`,
+        [personId, line.program, line.issuer, line.balance, JSON.stringify(line.expiring), line.asOf, ctx.acceptedAt],
+      );
+    }
+    log.info('points looked up', {
+      issuers: consented.length,
+      fresh: overview.programs.filter((p) => p.status === 'FRESH').length,
+      stale: overview.programs.filter((p) => p.status === 'STALE').length,
+      unavailable: overview.programs.filter((p) => p.status === 'UNAVAILABLE').length,
+    });
+    return overview;
+  }
+}
+
+function toSnapshot(row: SnapshotRow): PointsSnapshot {
+  const balance = Number(row.balance);
+  if (!Number.isSafeInteger(balance)) throw new Error(`snapshot balance of ${row.program} is out of range`);
+  return { program: row.program, balance, expiring: row.expiring, asOf: new Date(row.as_of).toISOString() };
+}

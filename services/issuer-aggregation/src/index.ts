@@ -1,0 +1,2 @@
+export { createIssuerAggregationService, issuerAggregationService } from './issuer-aggregation.service';
+export type { IssuerSettings } from './settings';

@@ -1,0 +1,4 @@
+import { runServiceProcess } from '@pointsweep/messaging';
+import { issuerAggregationService } from './issuer-aggregation.service';
+
+void runServiceProcess(issuerAggregationService, { httpPort: 3002 });

@@ -1,0 +1,108 @@
+import CircuitBreaker from 'opossum';
+import { ISSUERS, IssuerCode, PointsweepError } from '@pointsweep/contracts';
+import type { JsonLogger } from '@pointsweep/messaging';
+import type { Connectors } from '../connectors/connectors';
+import type { IssuerPoints, RedemptionReceipt, RedemptionRequest } from '../connectors/issuer-connector';
+import type { IssuerSettings } from '../settings';
+import { BreakerState, breakerStateOf, isNotAFailure, translateBreakerError } from './breaker-policy';
+import { TokenBucket } from './token-bucket';
+
+type Call = (signal: AbortSignal) => Promise<unknown>;
+
+interface Lane {
+  breaker: CircuitBreaker<[Call, AbortSignal | undefined], unknown>;
+  bucket: TokenBucket;
+}
+
+export type BreakerListener = (issuer: IssuerCode, state: BreakerState) => void;
+
+/**
+ * Every call to a card company goes through its own lane: a token bucket (rate limit), then an opossum breaker
+ * with its own timeout (which aborts the HTTP call) and bulkhead. One company's trouble never touches another's lane.
+ */
+export class IssuerGateway {
+  private readonly lanes: Record<IssuerCode, Lane>;
+  private readonly listeners: BreakerListener[] = [];
+
+  constructor(
+    private readonly connectors: Connectors,
+    private readonly settings: IssuerSettings,
+    private readonly logger: JsonLogger,
+    /** Monotonic milliseconds for the rate limiter. */
+    now: () => number = () => performance.now(),
+  ) {
+    this.lanes = Object.fromEntries(ISSUERS.map((issuer) => [issuer, this.lane(issuer, now)])) as Record<IssuerCode, Lane>;
+  }
+
+  fetchPoints(issuer: IssuerCode, ci: string, callerSignal?: AbortSignal): Promise<IssuerPoints> {
+    return this.run(issuer, (signal) => this.connectors[issuer].fetchPoints(ci, signal), callerSignal);
+  }
+
+  redeem(issuer: IssuerCode, request: RedemptionRequest): Promise<RedemptionReceipt> {
+    return this.run(issuer, (signal) => this.connectors[issuer].redeem(request, signal));
+  }
+
+  findRedemption(issuer: IssuerCode, idempotencyKey: string): Promise<RedemptionReceipt | null> {
+    return this.run(issuer, (signal) => this.connectors[issuer].findRedemption(idempotencyKey, signal));
+  }
+
+  states(): Record<IssuerCode, BreakerState> {
+    return Object.fromEntries(ISSUERS.map((issuer) => [issuer, breakerStateOf(this.lanes[issuer].breaker)])) as Record<IssuerCode, BreakerState>;
+  }
+
+  onStateChange(listener: BreakerListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Stops the breakers' timers. */
+  shutdown(): void {
+    for (const issuer of ISSUERS) this.lanes[issuer].breaker.shutdown();
+  }
+
+  onModuleDestroy(): void {
+    this.shutdown();
+  }
+
+  private async run<T>(issuer: IssuerCode, call: (signal: AbortSignal) => Promise<T>, callerSignal?: AbortSignal): Promise<T> {
+    const lane = this.lanes[issuer];
+    if (!lane.bucket.tryTake()) {
+      throw new PointsweepError('RATE_LIMITED', `${issuer} is limited to ${this.settings.issuerRatePerSecond} calls/s; retry after ${lane.bucket.retryAfterMs()} ms`, true);
+    }
+    try {
+      return (await lane.breaker.fire(call, callerSignal)) as T;
+    } catch (error) {
+      throw translateBreakerError(issuer, error, this.settings.issuerTimeoutMs);
+    }
+  }
+
+  private lane(issuer: IssuerCode, now: () => number): Lane {
+    const timeoutMs = this.settings.issuerTimeoutMs;
+    // Our own per-call signal aborts the HTTP request at the timeout (opossum's shared abortController would
+    // abort every call in flight on this breaker, not just the one that timed out).
+    const action = async (call: Call, callerSignal: AbortSignal | undefined): Promise<unknown> => {
+      const timeout = AbortSignal.timeout(timeoutMs);
+      return call(callerSignal ? AbortSignal.any([timeout, callerSignal]) : timeout);
+    };
+    const breaker = new CircuitBreaker<[Call, AbortSignal | undefined], unknown>(action, {
+      name: issuer,
+      group: 'issuers',
+      timeout: timeoutMs,
+      capacity: this.settings.issuerCapacity,
+      volumeThreshold: this.settings.breakerVolumeThreshold,
+      errorThresholdPercentage: this.settings.breakerErrorThresholdPercentage,
+      resetTimeout: this.settings.breakerResetTimeoutMs,
+      errorFilter: isNotAFailure,
+    });
+    const changed = (state: BreakerState) => () => {
+      const { fires, failures, timeouts, rejects } = breaker.stats;
+      const fields = { issuer, breaker: state, window: { fires, failures, timeouts, rejects } };
+      if (state === 'open') this.logger.warn('issuer breaker opened', fields);
+      else this.logger.info(state === 'closed' ? 'issuer breaker closed' : 'issuer breaker half open', fields);
+      for (const listener of this.listeners) listener(issuer, state);
+    };
+    breaker.on('open', changed('open'));
+    breaker.on('halfOpen', changed('halfOpen'));
+    breaker.on('close', changed('closed'));
+    return { breaker, bucket: new TokenBucket(this.settings.issuerRatePerSecond, this.settings.issuerBurst, now) };
+  }
+}
