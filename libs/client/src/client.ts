@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
+import { Consumer, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import {
   CashOut, CashOutView, ConfirmIdentityVerification, ConsentRecorded, GetCashOutStatus, GrantConsent, IdentityVerified, LookupPoints,
   MessageDefinition, MessageEnvelope, messageDefinition, PayoutAccountRegistered, PointsOverview, PointsweepError, RegisterPayoutAccount,
   ReplyPayload, replyTopicFor, StartIdentityVerification, Topics, topicsFor, VerificationStarted,
 } from '@pointsweep/contracts';
-import { buildEnvelope } from '@pointsweep/messaging';
+import { buildEnvelope, createTopicsAndWait } from '@pointsweep/messaging';
 
 export interface ClientOptions {
   brokers: string[];
@@ -47,14 +47,16 @@ export class PointsweepClient {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const existing = await admin.listTopics();
-      if (!existing.includes(replyTopic)) {
-        await admin.createTopics({ waitForLeaders: true, topics: [{ topic: replyTopic, numPartitions: 1 }] });
-      }
+      await createTopicsAndWait(admin, [{ topic: replyTopic, numPartitions: 1 }]);
     } finally {
       await admin.disconnect();
     }
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30000, initialRetryTime: 100 },
+    });
     await producer.connect();
     const consumer = kafka.consumer({ groupId: `${full.topicPrefix}.${full.clientId}`, maxWaitTimeInMs: 50 });
     const client = new PointsweepClient(full, topicsFor(full.topicPrefix), replyTopic, producer, consumer);

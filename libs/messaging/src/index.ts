@@ -13,3 +13,4 @@ export * from './config';
 export * from './bootstrap';
 export * from './http';
 export * from './on-event';
+export * from './topics-admin';

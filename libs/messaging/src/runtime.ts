@@ -1,10 +1,11 @@
-import { Admin, Kafka, logLevel, Producer } from 'kafkajs';
+import { Admin, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { MessageEnvelope, Topics, topicsFor } from '@pointsweep/contracts';
 import { Clock } from './clock';
 import { JsonLogger, kafkaLogCreator } from './logger';
 import { OutboxRelay } from './outbox';
+import { createTopicsAndWait } from './topics-admin';
 
 export interface RuntimeOptions {
   service: string;
@@ -52,7 +53,13 @@ export class MessagingRuntime {
       logCreator: kafkaLogCreator(options.logger ?? new JsonLogger(options.service)),
       retry: { retries: 8, initialRetryTime: 100 },
     });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Idempotence needs unlimited retries; time still bounds them, and the outbox relay tries again later.
+      retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30000, initialRetryTime: 100 },
+    });
     await producer.connect();
     const runtime = new MessagingRuntime(options, kafka, producer);
     await runtime.ensureTopics();
@@ -69,13 +76,7 @@ export class MessagingRuntime {
 
   async ensureTopics(): Promise<void> {
     const admin = await this.kafkaAdmin();
-    const existing = new Set(await admin.listTopics());
-    const missing = Object.values(this.topics).filter((t) => !existing.has(t));
-    if (missing.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({ topic, numPartitions: this.options.topicPartitions ?? 6 })),
-    });
+    await createTopicsAndWait(admin, Object.values(this.topics).map((topic) => ({ topic, numPartitions: this.options.topicPartitions ?? 6 })));
   }
 
   async kafkaAdmin(): Promise<Admin> {
