@@ -18,7 +18,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<DataSource
   const admin = new Client({ connectionString: options.url });
   await admin.connect();
   try {
-    await admin.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(options.schema)}`);
+    // A service role owns its schema but may not create schemas: create only when missing.
+    const found = await admin.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [options.schema]);
+    if (found.rowCount === 0) await admin.query(`CREATE SCHEMA ${quoteIdent(options.schema)}`);
   } finally {
     await admin.end();
   }
