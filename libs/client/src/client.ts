@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Consumer, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
 import {
   CashOut, CashOutView, ConfirmIdentityVerification, ConsentRecorded, GetCashOutStatus, GrantConsent, IdentityVerified, LookupPoints,
   MessageDefinition, MessageEnvelope, messageDefinition, PayoutAccountRegistered, PointsOverview, PointsweepError, RegisterPayoutAccount,
   ReplyPayload, replyTopicFor, StartIdentityVerification, Topics, topicsFor, VerificationStarted,
 } from '@pointsweep/contracts';
-import { buildEnvelope, createTopicsAndWait } from '@pointsweep/messaging';
+import { buildEnvelope, createTopicsAndWait, idempotentProducer } from '@pointsweep/messaging';
 
 export interface ClientOptions {
   brokers: string[];
@@ -51,12 +51,7 @@ export class PointsweepClient {
     } finally {
       await admin.disconnect();
     }
-    const producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30000, initialRetryTime: 100 },
-    });
+    const producer = idempotentProducer(kafka);
     await producer.connect();
     const consumer = kafka.consumer({ groupId: `${full.topicPrefix}.${full.clientId}`, maxWaitTimeInMs: 50 });
     const client = new PointsweepClient(full, topicsFor(full.topicPrefix), replyTopic, producer, consumer);

@@ -14,3 +14,4 @@ export * from './bootstrap';
 export * from './http';
 export * from './on-event';
 export * from './topics-admin';
+export * from './polling-loop';

@@ -2,6 +2,7 @@ import { EntityManager, DataSource } from 'typeorm';
 import { Producer } from 'kafkajs';
 import { MessageEnvelope } from '@pointsweep/contracts';
 import { JsonLogger } from './logger';
+import { PollingLoop } from './polling-loop';
 
 export interface PendingMessage {
   topic: string;
@@ -25,35 +26,30 @@ export async function writeToOutbox(tx: EntityManager, messages: PendingMessage[
  * A crash after sending but before marking re-sends the row; consumers' inboxes absorb the duplicate.
  */
 export class OutboxRelay {
-  private running = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
-  private kicked = false;
+  private readonly loop: PollingLoop;
   relayed = 0;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly producer: Producer,
-    private readonly logger: JsonLogger,
+    logger: JsonLogger,
     private readonly options: { batchSize?: number; idleMs?: number; lockKey: string } = { lockKey: 'outbox' },
-  ) {}
+  ) {
+    const batchSize = options.batchSize ?? 500;
+    this.loop = new PollingLoop('outbox relay', async () => (await this.relayOnce()) >= batchSize, logger, options.idleMs ?? 250);
+  }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Called after a commit that wrote outbox rows: publish now rather than at the next poll. */
   kick(): void {
-    this.kicked = true;
-    this.wake?.();
+    this.loop.kick();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
   }
 
   /** Publishes one batch; returns how many rows it published. */
@@ -84,31 +80,5 @@ export class OutboxRelay {
       this.relayed += rows.length;
       return rows.length;
     });
-  }
-
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (this.running) {
-      try {
-        this.kicked = false;
-        const published = await this.relayOnce();
-        failures = 0;
-        if (published > 0) continue;
-      } catch (error) {
-        failures++;
-        this.logger.warn('outbox relay failed; will retry', { error, failures });
-      }
-      if (!this.running) break;
-      if (this.kicked) continue;
-      const idle = failures > 0 ? Math.min(5000, 100 * 2 ** failures) : (this.options.idleMs ?? 250);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, idle);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
   }
 }

@@ -53,13 +53,7 @@ export class MessagingRuntime {
       logCreator: kafkaLogCreator(options.logger ?? new JsonLogger(options.service)),
       retry: { retries: 8, initialRetryTime: 100 },
     });
-    const producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // Idempotence needs unlimited retries; time still bounds them, and the outbox relay tries again later.
-      retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30000, initialRetryTime: 100 },
-    });
+    const producer = idempotentProducer(kafka);
     await producer.connect();
     const runtime = new MessagingRuntime(options, kafka, producer);
     await runtime.ensureTopics();
@@ -128,5 +122,15 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
     promise.then((v) => { clearTimeout(timer); resolve(v); }, (e) => { clearTimeout(timer); reject(e); });
+  });
+}
+
+/** acks=all is set per send; idempotence needs unlimited retries, so time bounds them instead. */
+export function idempotentProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30000, initialRetryTime: 100 },
   });
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { Clock, CLOCK, JsonLogger, MessagingRuntime, Sealer } from '@pointsweep/messaging';
+import { Clock, CLOCK, JsonLogger, MessagingRuntime, PollingLoop, Sealer } from '@pointsweep/messaging';
 import { BankClient } from './bank-client';
 import { BankOutcome, decide, Decision, escalate, PayoutPolicy, planCall } from './payout-decision';
 import { PAYOUT_POLICY } from './payout-policy';
@@ -17,11 +17,7 @@ const BATCH_SIZE = 8;
 export class PayoutWorker implements OnModuleInit, OnModuleDestroy {
   private readonly store: PayoutStore;
   private readonly logger: JsonLogger;
-  private running = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
-  private kicked = false;
-  private lastError?: string;
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly runtime: MessagingRuntime,
@@ -32,12 +28,13 @@ export class PayoutWorker implements OnModuleInit, OnModuleDestroy {
   ) {
     this.store = new PayoutStore(runtime.dataSource, runtime.topics);
     this.logger = runtime.logger.child({ component: 'payout-worker' });
+    this.loop = new PollingLoop('payout worker tick', async () => (await this.runOnce()) >= BATCH_SIZE, this.logger, POLL_MS);
   }
 
   onModuleInit(): void {
     this.runtime.readinessChecks.set('payouts', async () => ({
       ok: true, // a stuck payout is an operator's matter, not a reason to take the service out of rotation
-      detail: { running: this.running, byStatus: await this.store.countByStatus(), lastError: this.lastError },
+      detail: { byStatus: await this.store.countByStatus(), lastError: this.loop.lastError },
     }));
     this.start();
   }
@@ -47,22 +44,16 @@ export class PayoutWorker implements OnModuleInit, OnModuleDestroy {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
-    this.loop = undefined;
+    await this.loop.stop();
   }
 
   /** Look for due payouts now rather than at the next poll (e.g. right after a RequestPayout commits). */
   kick(): void {
-    this.kicked = true;
-    this.wake?.();
+    this.loop.kick();
   }
 
   /** Claims and settles one batch; returns how many payouts it handled. */
@@ -70,34 +61,6 @@ export class PayoutWorker implements OnModuleInit, OnModuleDestroy {
     const claimed = await this.store.claimDue(BATCH_SIZE, this.policy.leaseMs);
     await Promise.all(claimed.map((payout) => this.settle(payout)));
     return claimed.length;
-  }
-
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (this.running) {
-      try {
-        this.kicked = false;
-        const handled = await this.runOnce();
-        failures = 0;
-        this.lastError = undefined;
-        if (handled >= BATCH_SIZE) continue; // more may be due
-      } catch (error) {
-        failures++;
-        this.lastError = (error as Error).message;
-        this.logger.warn('payout worker tick failed; will retry', { error, failures });
-      }
-      if (!this.running) break;
-      if (this.kicked) continue;
-      const idle = failures > 0 ? Math.min(5000, POLL_MS * 2 ** failures) : POLL_MS;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, idle);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
   }
 
   /** One payout: plan, call the bank (no transaction open), record. Errors leave the lease to expire and retry. */
