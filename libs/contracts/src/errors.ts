@@ -30,6 +30,8 @@ export const ErrorCodes = {
   insufficientPoints: 'INSUFFICIENT_POINTS',
   issuerUnavailable: 'ISSUER_UNAVAILABLE',
   handlerFailed: 'HANDLER_FAILED',
+  quoteExpired: 'QUOTE_EXPIRED',
+  pointsNotConvertible: 'POINTS_NOT_CONVERTIBLE',
 } as const;
 
 export function isRetriable(error: unknown): boolean {

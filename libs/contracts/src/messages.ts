@@ -33,6 +33,10 @@ export interface IdentityVerified { personId: string; assertion: string; asserti
 export class GrantConsent extends ActsForPerson {
   @IsIn(ISSUERS) issuer!: string;
 }
+export class RevokeConsent extends ActsForPerson {
+  @IsIn(ISSUERS) issuer!: string;
+}
+
 export interface ConsentRecorded { issuer: string; status: 'GRANTED' | 'REVOKED'; at: string }
 
 export class RegisterPayoutAccount extends ActsForPerson {
@@ -45,6 +49,12 @@ export interface PayoutAccountRegistered { accountId: string; status: 'VERIFIED'
 export class ConsentGranted {
   @IsUUID() personId!: string;
   @Matches(/^[A-Za-z0-9+/=_-]{16,128}$/) ci!: string;
+  @IsIn(ISSUERS) issuer!: string;
+}
+
+/** Event: a person withdrew consent; the card company is no longer queried for them. */
+export class ConsentRevoked {
+  @IsUUID() personId!: string;
   @IsIn(ISSUERS) issuer!: string;
 }
 
@@ -91,6 +101,29 @@ export class PointsRedemptionFailed {
   @IsString() @Length(1, 500) reason!: string;
 }
 
+/** Gives redeemed points back to the card company after a payout failed for good (idempotent; retried until done). */
+export class RefundPoints {
+  @IsUUID() partId!: string;
+  @IsUUID() personId!: string;
+  @IsIn(PROGRAM_CODES) program!: string;
+  @IsInt() @Min(1) @Max(MAX_POINTS) points!: number;
+  @IsString() @Length(1, 64) redemptionTransactionId!: string;
+  @IsString() @Length(8, 64) idempotencyKey!: string;
+}
+
+export class PointsRefunded {
+  @IsUUID() partId!: string;
+  @IsIn(PROGRAM_CODES) program!: string;
+  @IsInt() @Min(1) @Max(MAX_POINTS) points!: number;
+  @IsString() @Length(1, 64) refundId!: string;
+}
+
+export class IssuerBreakerStateChanged {
+  @IsIn(ISSUERS) issuer!: string;
+  @IsIn(['CLOSED', 'OPEN', 'HALF_OPEN']) state!: string;
+  @IsISO8601() at!: string;
+}
+
 // ---- conversion ledger --------------------------------------------------------------------------
 
 export class CashOutPartRequest {
@@ -108,7 +141,48 @@ export class CashOut extends ActsForPerson {
   parts!: CashOutPartRequest[];
 }
 
-export type CashOutPartState = 'REDEEMING' | 'PAYING' | 'PAID' | 'FAILED';
+export class QuoteCashOut extends ActsForPerson {
+  @IsUUID() accountId!: string;
+  @ValidateNested({ each: true })
+  @Type(() => CashOutPartRequest)
+  @ArrayMinSize(1)
+  @ArrayMaxSize(12)
+  parts!: CashOutPartRequest[];
+}
+
+export interface QuotePart {
+  program: string;
+  pointsRequested: number;
+  pointsConsumed: number;
+  won: number;
+  /** IMMEDIATE, or SCHEDULED for release from `payoutFrom` (09:00 KST on the next business day). */
+  payout: 'IMMEDIATE' | 'SCHEDULED';
+  payoutFrom: string;
+}
+export interface CashOutQuote {
+  quoteId: string;
+  quotedAt: string;
+  expiresAt: string;
+  accountId: string;
+  parts: QuotePart[];
+  totalWon: number;
+}
+
+/** Confirms a quote: redeems exactly what was quoted. Idempotent on requestId like CashOut. */
+export class ConfirmQuote extends ActsForPerson {
+  @IsString() @Length(8, 64) requestId!: string;
+  @IsUUID() quoteId!: string;
+}
+
+/** Operator commands carry the operator's name for the audit trail. */
+abstract class OperatorCommand {
+  @Matches(/^[a-z][a-z0-9._-]{1,63}$/, { message: 'operator must be a lowercase operator name' }) operator!: string;
+}
+
+export class ListManualReview extends OperatorCommand {}
+export interface ManualReviewItem { partId: string; cashOutId: string; program: string; won: number; state: string; reason: string | null; since: string }
+
+export type CashOutPartState = 'REDEEMING' | 'SCHEDULED' | 'PAYING' | 'PAID' | 'REFUNDING' | 'FAILED' | 'MANUAL_REVIEW';
 export interface CashOutPartView {
   partId: string;
   program: string;
@@ -118,12 +192,14 @@ export interface CashOutPartView {
   state: CashOutPartState;
   failureCode?: string;
   bankTransactionId?: string;
+  /** When a scheduled payout will be released (09:00 KST on the next business day). */
+  payoutFrom?: string;
 }
 export interface CashOutView {
   cashOutId: string;
   requestId: string;
   acceptedAt: string;
-  state: 'IN_PROGRESS' | 'COMPLETED' | 'PARTIALLY_FAILED' | 'FAILED';
+  state: 'IN_PROGRESS' | 'COMPLETED' | 'PARTIALLY_FAILED' | 'FAILED' | 'NEEDS_REVIEW';
   parts: CashOutPartView[];
 }
 
@@ -138,7 +214,24 @@ export class RequestPayout {
   @IsUUID() personId!: string;
   @IsUUID() accountId!: string;
   @IsInt() @Min(1) @Max(MAX_POINTS) amountWon!: number;
+  /** Whose cut-off applies. */
+  @IsIn(ISSUERS) issuer!: string;
+  /** When the system accepted the cash-out: the cut-off is judged by this, never by a caller's time. */
+  @IsISO8601({ strict: true }) acceptedAt!: string;
 }
+
+export class PayoutScheduled {
+  @IsUUID() partId!: string;
+  @IsISO8601() releaseAt!: string;
+}
+
+export class PayoutNeedsReview {
+  @IsUUID() partId!: string;
+  @IsString() @Length(1, 500) reason!: string;
+}
+
+export class ReleaseDuePayouts extends OperatorCommand {}
+export interface PayoutsReleased { released: number }
 
 export class PayoutSettled {
   @IsUUID() partId!: string;
@@ -180,15 +273,26 @@ export const MESSAGES: readonly MessageDefinition[] = [
   command(RegisterPayoutAccount, 'identityCommands', 'Register an own-name bank account; the bank checks the holder.'),
   event(ConsentGranted, 'identityEvents', 'A person consented to queries of one card company.'),
   event(PayoutAccountVerified, 'identityEvents', 'A payout account passed the real-name check.'),
+  command(RevokeConsent, 'identityCommands', 'Withdraw consent to query one card company.'),
+  event(ConsentRevoked, 'identityEvents', 'A person withdrew consent for one card company.'),
   command(LookupPoints, 'issuerCommands', 'Look up the points of every consented program.'),
   command(RedeemPoints, 'issuerCommands', 'Redeem points at the card company for one cash-out part (idempotent).'),
   event(PointsRedeemed, 'issuerEvents', 'The card company redeemed the points of a cash-out part.'),
   event(PointsRedemptionFailed, 'issuerEvents', 'The card company refused the redemption for good.'),
+  command(RefundPoints, 'issuerCommands', 'Give redeemed points back after a payout failed for good (idempotent).'),
+  event(PointsRefunded, 'issuerEvents', 'The card company took the points back.'),
+  event(IssuerBreakerStateChanged, 'issuerEvents', 'A card company connector\'s circuit breaker opened, half-opened or closed.'),
   command(CashOut, 'ledgerCommands', 'Sweep one or more programs to cash; idempotent on requestId.'),
   command(GetCashOutStatus, 'ledgerCommands', 'Read the state of a cash-out and its parts.'),
+  command(QuoteCashOut, 'ledgerCommands', 'Quote what a cash-out would consume and pay, and when; valid until it expires.'),
+  command(ConfirmQuote, 'ledgerCommands', 'Redeem exactly what a quote says; idempotent on requestId.'),
+  command(ListManualReview, 'ledgerCommands', 'Operator: list cash-out parts no rule could settle.'),
   command(RequestPayout, 'settlementCommands', 'Pay a cash-out part into the person\'s verified account.'),
   event(PayoutSettled, 'settlementEvents', 'The bank confirmed the transfer.'),
   event(PayoutFailed, 'settlementEvents', 'The transfer failed for good.'),
+  event(PayoutScheduled, 'settlementEvents', 'The payout waits for the next business day (cut-off or holiday).'),
+  event(PayoutNeedsReview, 'settlementEvents', 'No rule could settle the payout; an operator must look.'),
+  command(ReleaseDuePayouts, 'settlementCommands', 'Operator: release scheduled payouts now.'),
 ];
 
 export function messageDefinition(type: string): MessageDefinition | undefined {
@@ -203,4 +307,9 @@ export interface EventPayloads {
   PointsRedemptionFailed: PointsRedemptionFailed;
   PayoutSettled: PayoutSettled;
   PayoutFailed: PayoutFailed;
+  ConsentRevoked: ConsentRevoked;
+  PointsRefunded: PointsRefunded;
+  IssuerBreakerStateChanged: IssuerBreakerStateChanged;
+  PayoutScheduled: PayoutScheduled;
+  PayoutNeedsReview: PayoutNeedsReview;
 }

@@ -21,6 +21,7 @@ export interface StoredPart {
   personId: string;
   accountId: string;
   program: string;
+  acceptedAt: Date;
   state: PartState;
 }
 
@@ -52,8 +53,8 @@ export async function loadCashOutView(tx: EntityManager, cashOutId: string): Pro
 
 /** Loads a part for update, so two messages about one part are applied one after the other. */
 export async function lockPart(tx: EntityManager, partId: string): Promise<StoredPart | undefined> {
-  const [row]: (PartRow & { account_id: string })[] = await tx.query(
-    `SELECT p.*, c.account_id FROM cash_out_parts p JOIN cash_outs c ON c.id = p.cash_out_id WHERE p.id = $1 FOR UPDATE OF p`,
+  const [row]: (PartRow & { account_id: string; accepted_at: Date })[] = await tx.query(
+    `SELECT p.*, c.account_id, c.accepted_at FROM cash_out_parts p JOIN cash_outs c ON c.id = p.cash_out_id WHERE p.id = $1 FOR UPDATE OF p`,
     [partId],
   );
   if (!row) return undefined;
@@ -63,6 +64,7 @@ export async function lockPart(tx: EntityManager, partId: string): Promise<Store
     personId: row.person_id,
     accountId: row.account_id,
     program: row.program,
+    acceptedAt: new Date(row.accepted_at),
     state: {
       state: row.state,
       pointsConsumed: Number(row.points_consumed),

@@ -24,7 +24,14 @@ export class PayPartWhenPointsRedeemedHandler {
       occurredAt: ctx.acceptedAt,
       lines: redemptionLines(program.program, program.issuer, next.pointsConsumed, next.won),
     });
-    const payout: RequestPayout = { partId: part.id, personId: part.personId, accountId: part.accountId, amountWon: next.won };
+    const payout: RequestPayout = {
+      partId: part.id,
+      personId: part.personId,
+      accountId: part.accountId,
+      amountWon: next.won,
+      issuer: program.issuer,
+      acceptedAt: part.acceptedAt.toISOString(),
+    };
     ctx.emit(messageDefinition(RequestPayout.name)!, payout, part.personId);
   }
 }
