@@ -21,21 +21,25 @@ export default [
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: ['scope:contracts'] },
             { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib', 'type:service'] },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:service'] },
           ],
         },
       ],
     },
   },
   {
-    // System tests start whole services in-process: they alone may import the services' public entry points.
-    files: ['test/**/*.ts'],
+    // System tests and operator tools may import the services' public entry points (e.g. the ledger audit).
+    files: ['test/**/*.ts', 'tools/**/*.ts'],
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',
         {
           allow: ['@pointsweep/identity', '@pointsweep/issuer-aggregation', '@pointsweep/conversion-ledger', '@pointsweep/bank-settlement', '@pointsweep/simulators'],
           enforceBuildableLibDependency: false,
-          depConstraints: [{ sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib', 'type:service'] }],
+          depConstraints: [
+            { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib', 'type:service'] },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:service'] },
+          ],
         },
       ],
     },

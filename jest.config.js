@@ -3,11 +3,11 @@ const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },
   moduleNameMapper: {
-    '^@pointsweep/(contracts|messaging|client)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@pointsweep/(contracts|messaging|client|banking)$': '<rootDir>/libs/$1/src/index.ts',
     '^@pointsweep/(identity|issuer-aggregation|conversion-ledger|bank-settlement|simulators)$': '<rootDir>/services/$1/src/index.ts',
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/test'],
+  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/tools', '<rootDir>/test'],
 };
 module.exports = {
   projects: [
