@@ -13,6 +13,10 @@ interface PartRow {
   state: CashOutPartState;
   failure_code: string | null;
   bank_transaction_id: string | null;
+  transfer_date: string | null;
+  payout_from: Date | null;
+  review_reason: string | null;
+  issuer_transaction_id: string | null;
 }
 
 export interface StoredPart {
@@ -22,6 +26,8 @@ export interface StoredPart {
   accountId: string;
   program: string;
   acceptedAt: Date;
+  correlationId: string | null;
+  issuerTransactionId: string | null;
   state: PartState;
 }
 
@@ -47,14 +53,15 @@ export async function loadCashOutView(tx: EntityManager, cashOutId: string): Pro
       state: p.state,
       ...(p.failure_code ? { failureCode: p.failure_code } : {}),
       ...(p.bank_transaction_id ? { bankTransactionId: p.bank_transaction_id } : {}),
+      ...(p.payout_from ? { payoutFrom: new Date(p.payout_from).toISOString() } : {}),
     })),
   };
 }
 
 /** Loads a part for update, so two messages about one part are applied one after the other. */
 export async function lockPart(tx: EntityManager, partId: string): Promise<StoredPart | undefined> {
-  const [row]: (PartRow & { account_id: string; accepted_at: Date })[] = await tx.query(
-    `SELECT p.*, c.account_id, c.accepted_at FROM cash_out_parts p JOIN cash_outs c ON c.id = p.cash_out_id WHERE p.id = $1 FOR UPDATE OF p`,
+  const [row]: (PartRow & { account_id: string; accepted_at: Date; correlation_id: string | null })[] = await tx.query(
+    `SELECT p.*, c.account_id, c.accepted_at, c.correlation_id FROM cash_out_parts p JOIN cash_outs c ON c.id = p.cash_out_id WHERE p.id = $1 FOR UPDATE OF p`,
     [partId],
   );
   if (!row) return undefined;
@@ -65,12 +72,17 @@ export async function lockPart(tx: EntityManager, partId: string): Promise<Store
     accountId: row.account_id,
     program: row.program,
     acceptedAt: new Date(row.accepted_at),
+    correlationId: row.correlation_id,
+    issuerTransactionId: row.issuer_transaction_id,
     state: {
       state: row.state,
       pointsConsumed: Number(row.points_consumed),
       won: Number(row.won),
       failureCode: row.failure_code ?? undefined,
       bankTransactionId: row.bank_transaction_id ?? undefined,
+      transferDate: row.transfer_date ?? undefined,
+      payoutFrom: row.payout_from ? new Date(row.payout_from).toISOString() : undefined,
+      reviewReason: row.review_reason ?? undefined,
     },
   };
 }
@@ -79,8 +91,13 @@ export async function savePart(tx: EntityManager, partId: string, part: PartStat
   await tx.query(
     `UPDATE cash_out_parts SET state = $2, failure_code = $3, bank_transaction_id = $4, updated_at = $5,
        failure_reason = COALESCE($6, failure_reason), issuer_transaction_id = COALESCE($7, issuer_transaction_id),
-       counts_for_daily_limit = counts_for_daily_limit AND NOT $8
+       counts_for_daily_limit = counts_for_daily_limit AND NOT $8,
+       transfer_date = $9, payout_from = $10, review_reason = $11, nudges = 0
      WHERE id = $1`,
-    [partId, part.state, part.failureCode ?? null, part.bankTransactionId ?? null, at, extra.failureReason ?? null, extra.issuerTransactionId ?? null, extra.releasesDailyLimit ?? false],
+    [
+      partId, part.state, part.failureCode ?? null, part.bankTransactionId ?? null, at, extra.failureReason ?? null,
+      extra.issuerTransactionId ?? null, extra.releasesDailyLimit ?? false, part.transferDate ?? null, part.payoutFrom ?? null,
+      part.reviewReason ?? null,
+    ],
   );
 }

@@ -1,1 +1,2 @@
 export { conversionLedgerService } from './conversion-ledger.service';
+export { auditLedger, type AuditReport, type AuditCheck, type AuditOptions } from './audit/audit-ledger';

@@ -3,6 +3,7 @@ import { AssertionSigner, MessagingRuntime, PlatformModule, ServiceConfig } from
 import { ConfirmVerificationHandler } from './commands/confirm-verification/confirm-verification.handler';
 import { GrantConsentHandler } from './commands/grant-consent/grant-consent.handler';
 import { RegisterPayoutAccountHandler } from './commands/register-payout-account/register-payout-account.handler';
+import { RevokeConsentHandler } from './commands/revoke-consent/revoke-consent.handler';
 import { StartVerificationHandler } from './commands/start-verification/start-verification.handler';
 
 @Module({})
@@ -11,7 +12,7 @@ export class IdentityModule {
     return {
       module: IdentityModule,
       imports: [PlatformModule.forRoot(runtime, config)],
-      controllers: [StartVerificationHandler, ConfirmVerificationHandler, GrantConsentHandler, RegisterPayoutAccountHandler],
+      controllers: [StartVerificationHandler, ConfirmVerificationHandler, GrantConsentHandler, RevokeConsentHandler, RegisterPayoutAccountHandler],
       providers: [{ provide: AssertionSigner, useValue: new AssertionSigner(config.keys) }],
     };
   }

@@ -16,6 +16,11 @@ export interface IssuerSettings {
   redemptionSettleMs: number;
   redemptionBackoffInitialMs: number;
   redemptionBackoffMaxMs: number;
+  /**
+   * How long one run of RefundPoints tries (with the redemption back-off) before it hands back a retriable error.
+   * Refunds never fail for unavailability: the transport, then the ledger's watchdog, send them again.
+   */
+  refundSettleMs: number;
 }
 
 export const ISSUER_SETTINGS = Symbol('ISSUER_SETTINGS');
@@ -32,6 +37,7 @@ export const DEFAULT_ISSUER_SETTINGS: IssuerSettings = {
   redemptionSettleMs: 15_000,
   redemptionBackoffInitialMs: 200,
   redemptionBackoffMaxMs: 2000,
+  refundSettleMs: 5000,
 };
 
 const ENV_NAMES: Record<keyof IssuerSettings, string> = {
@@ -46,6 +52,7 @@ const ENV_NAMES: Record<keyof IssuerSettings, string> = {
   redemptionSettleMs: 'REDEMPTION_SETTLE_MS',
   redemptionBackoffInitialMs: 'REDEMPTION_BACKOFF_INITIAL_MS',
   redemptionBackoffMaxMs: 'REDEMPTION_BACKOFF_MAX_MS',
+  refundSettleMs: 'REFUND_SETTLE_MS',
 };
 
 /** Defaults, then the environment, then explicit overrides (tests); every value must be a positive integer. */

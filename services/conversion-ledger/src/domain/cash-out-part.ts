@@ -5,8 +5,11 @@ export type PartEvent =
   | { type: 'PartAccepted'; pointsConsumed: number; won: number }
   | { type: 'PartRedeemed'; issuerTransactionId: string }
   | { type: 'PartRedemptionFailed'; code: string; reason: string }
-  | { type: 'PartPaid'; bankTransactionId: string }
-  | { type: 'PartPayoutFailed'; code: string; reason: string };
+  | { type: 'PartScheduled'; releaseAt: string }
+  | { type: 'PartPaid'; bankTransactionId: string; transferDate: string }
+  | { type: 'PartPayoutFailed'; code: string; reason: string }
+  | { type: 'PartRefunded'; refundId: string }
+  | { type: 'PartNeedsReview'; reason: string };
 
 export interface PartState {
   state: CashOutPartState | 'NEW';
@@ -14,6 +17,9 @@ export interface PartState {
   won: number;
   failureCode?: string;
   bankTransactionId?: string;
+  transferDate?: string;
+  payoutFrom?: string;
+  reviewReason?: string;
 }
 
 export const initialPart: PartState = { state: 'NEW', pointsConsumed: 0, won: 0 };
@@ -26,10 +32,17 @@ export function evolve(part: PartState, event: PartEvent): PartState {
       return { ...part, state: 'PAYING' };
     case 'PartRedemptionFailed':
       return { ...part, state: 'FAILED', failureCode: event.code };
+    case 'PartScheduled':
+      return { ...part, state: 'SCHEDULED', payoutFrom: event.releaseAt };
     case 'PartPaid':
-      return { ...part, state: 'PAID', bankTransactionId: event.bankTransactionId };
+      return { ...part, state: 'PAID', bankTransactionId: event.bankTransactionId, transferDate: event.transferDate };
     case 'PartPayoutFailed':
-      return { ...part, state: 'FAILED', failureCode: event.code };
+      // The points go back to the card company before the part can end.
+      return { ...part, state: 'REFUNDING', failureCode: event.code };
+    case 'PartRefunded':
+      return { ...part, state: 'FAILED' };
+    case 'PartNeedsReview':
+      return { ...part, state: 'MANUAL_REVIEW', reviewReason: event.reason };
     default: {
       const unexpected: never = event;
       throw new Error(`unknown part event ${JSON.stringify(unexpected)}`);
@@ -42,8 +55,11 @@ const ALLOWED_FROM: Record<PartEvent['type'], PartState['state'][]> = {
   PartAccepted: ['NEW'],
   PartRedeemed: ['REDEEMING'],
   PartRedemptionFailed: ['REDEEMING'],
-  PartPaid: ['PAYING'],
-  PartPayoutFailed: ['PAYING'],
+  PartScheduled: ['PAYING'],
+  PartPaid: ['PAYING', 'SCHEDULED', 'MANUAL_REVIEW'],
+  PartPayoutFailed: ['PAYING', 'SCHEDULED', 'MANUAL_REVIEW'],
+  PartRefunded: ['REFUNDING', 'MANUAL_REVIEW'],
+  PartNeedsReview: ['REDEEMING', 'PAYING', 'SCHEDULED', 'REFUNDING'],
 };
 
 /** Returns the events to record (none when the event does not apply to the part's current state). */
@@ -51,13 +67,15 @@ export function decide(part: PartState, event: PartEvent): PartEvent[] {
   return ALLOWED_FROM[event.type].includes(part.state) ? [event] : [];
 }
 
+/** States no automatic rule moves on from; MANUAL_REVIEW waits for an operator, visibly. */
 export function isTerminal(state: PartState['state']): boolean {
-  return state === 'PAID' || state === 'FAILED';
+  return state === 'PAID' || state === 'FAILED' || state === 'MANUAL_REVIEW';
 }
 
 /** The request's state follows from its parts. */
-export function cashOutState(parts: PartState['state'][]): 'IN_PROGRESS' | 'COMPLETED' | 'PARTIALLY_FAILED' | 'FAILED' {
+export function cashOutState(parts: PartState['state'][]): 'IN_PROGRESS' | 'COMPLETED' | 'PARTIALLY_FAILED' | 'FAILED' | 'NEEDS_REVIEW' {
   if (!parts.every(isTerminal)) return 'IN_PROGRESS';
+  if (parts.some((s) => s === 'MANUAL_REVIEW')) return 'NEEDS_REVIEW';
   if (parts.every((s) => s === 'PAID')) return 'COMPLETED';
   if (parts.every((s) => s === 'FAILED')) return 'FAILED';
   return 'PARTIALLY_FAILED';

@@ -1,7 +1,7 @@
 import { IssuerCode, PROGRAMS, ProgramDefinition } from '@pointsweep/contracts';
 import { callJson } from '@pointsweep/messaging';
-import { IssuerConnector, IssuerPoints, RedemptionReceipt, RedemptionRequest } from './issuer-connector';
-import { issuerFailure, parsePointsBody, parseReceipt, plainBalance } from './issuer-responses';
+import { IssuerConnector, IssuerPoints, RedemptionReceipt, RedemptionRequest, RefundReceipt, RefundRequest } from './issuer-connector';
+import { issuerFailure, parsePointsBody, parseReceipt, parseRefundReceipt, plainBalance } from './issuer-responses';
 
 /** The simulators' card-company API; each issuer's adapter overrides only its quirks. */
 export abstract class HttpIssuerConnector implements IssuerConnector {
@@ -52,5 +52,30 @@ export abstract class HttpIssuerConnector implements IssuerConnector {
     if (res.status === 404 && res.body?.code === 'NOT_FOUND') return null;
     if (res.status !== 200) throw issuerFailure(this.issuer, 'redemption inquiry', res.status, res.body);
     return parseReceipt(this.issuer, res.body);
+  }
+
+  async refund(request: RefundRequest, signal: AbortSignal): Promise<RefundReceipt> {
+    const res = await callJson(`${this.root}/refunds`, {
+      method: 'POST',
+      body: {
+        idempotencyKey: request.idempotencyKey,
+        ci: request.ci,
+        program: request.program,
+        points: request.points,
+        redemptionTransactionId: request.redemptionTransactionId,
+      },
+      timeoutMs: this.timeoutMs,
+      signal,
+    });
+    if (res.status !== 200) throw issuerFailure(this.issuer, 'refund', res.status, res.body);
+    return parseRefundReceipt(this.issuer, res.body);
+  }
+
+  async findRefund(idempotencyKey: string, signal: AbortSignal): Promise<RefundReceipt | null> {
+    const res = await callJson(`${this.root}/refunds/${encodeURIComponent(idempotencyKey)}`, { timeoutMs: this.timeoutMs, signal });
+    // As for redemptions: only the API's own "no such refund" proves it never happened.
+    if (res.status === 404 && res.body?.code === 'NOT_FOUND') return null;
+    if (res.status !== 200) throw issuerFailure(this.issuer, 'refund inquiry', res.status, res.body);
+    return parseRefundReceipt(this.issuer, res.body);
   }
 }

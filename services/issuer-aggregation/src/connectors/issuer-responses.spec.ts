@@ -1,7 +1,7 @@
 import { PointsweepError, PROGRAMS } from '@pointsweep/contracts';
 import { HanaConnector } from './hana.connector';
 import { HyundaiConnector } from './hyundai.connector';
-import { issuerFailure, parsePointsBody, parseReceipt, plainBalance, sumSubBalances } from './issuer-responses';
+import { issuerFailure, parsePointsBody, parseReceipt, parseRefundReceipt, plainBalance, sumSubBalances } from './issuer-responses';
 
 const programsOf = (issuer: string) => PROGRAMS.filter((p) => p.issuer === issuer);
 
@@ -73,5 +73,22 @@ describe('issuer adapters', () => {
       read(entry: Record<string, unknown>) { return this.balanceOf(entry); }
     }
     expect(new Probe('http://x', 1).read({ program: 'HANA_MONEY', balance: 1, subBalances: [{ points: 10 }, { points: 20 }, { points: 30 }] })).toBe(60);
+  });
+
+  it('given a refund answer, when parsed, then the refund id and the echoed fields come back', () => {
+    const body = { refundId: 'F0A1', program: 'KB_POINTREE', points: 500, redemptionTransactionId: 'R42', balanceAfter: 1500, refundedAt: 'x' };
+    expect(parseRefundReceipt('KB', body)).toEqual({ refundId: 'F0A1', program: 'KB_POINTREE', points: 500, redemptionTransactionId: 'R42', balanceAfter: 1500 });
+    expect(parseRefundReceipt('KB', { refundId: 'F0A1', balanceAfter: 0 })).toEqual({ refundId: 'F0A1', balanceAfter: 0 });
+  });
+
+  it('given a refund answer without a usable refund id or with malformed points, when parsed, then it is unreadable (retriable)', () => {
+    expect(() => parseRefundReceipt('KB', { balanceAfter: 10 })).toThrow(expect.objectContaining({ code: 'ISSUER_BAD_RESPONSE', retriable: true }));
+    expect(() => parseRefundReceipt('KB', { refundId: 'x'.repeat(65) })).toThrow(expect.objectContaining({ code: 'ISSUER_BAD_RESPONSE' }));
+    expect(() => parseRefundReceipt('KB', { refundId: 'F1', points: -1 })).toThrow(expect.objectContaining({ code: 'ISSUER_BAD_RESPONSE' }));
+  });
+
+  it('given the card company refuses a refund, when translated, then the refusal is final and its code is kept', () => {
+    expect(issuerFailure('KB', 'refund', 404, { code: 'REDEMPTION_NOT_FOUND', message: 'no' })).toMatchObject({ code: 'REDEMPTION_NOT_FOUND', retriable: false });
+    expect(issuerFailure('KB', 'refund', 422, { code: 'REFUND_EXCEEDS_REDEMPTION' })).toMatchObject({ code: 'REFUND_EXCEEDS_REDEMPTION', retriable: false });
   });
 });

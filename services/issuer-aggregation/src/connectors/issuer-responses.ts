@@ -1,5 +1,5 @@
 import { PointsweepError, ProgramDefinition } from '@pointsweep/contracts';
-import { ExpiringPoints, FetchedProgram, RedemptionReceipt } from './issuer-connector';
+import { ExpiringPoints, FetchedProgram, RedemptionReceipt, RefundReceipt } from './issuer-connector';
 
 /** A card company answered 200 with something we cannot read: we cannot trust it, and it counts as a failure. */
 export function badResponse(issuer: string, why: string): PointsweepError {
@@ -73,4 +73,30 @@ export function parseReceipt(issuer: string, body: unknown): RedemptionReceipt {
   if (typeof b?.transactionId !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(b.transactionId)) throw badResponse(issuer, 'transactionId missing');
   if (typeof b.program !== 'string' || !isPoints(b.points)) throw badResponse(issuer, 'redemption result is malformed');
   return { transactionId: b.transactionId, program: b.program, points: b.points };
+}
+
+const TRANSACTION_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/** A refund answer: the refund id is required; the echoed fields, when the card company sends them, must be well formed. */
+export function parseRefundReceipt(issuer: string, body: unknown): RefundReceipt {
+  const b = body as { refundId?: unknown; balanceAfter?: unknown; program?: unknown; points?: unknown; redemptionTransactionId?: unknown };
+  if (typeof b?.refundId !== 'string' || !TRANSACTION_ID.test(b.refundId)) throw badResponse(issuer, 'refundId missing');
+  const receipt: RefundReceipt = { refundId: b.refundId };
+  if (b.balanceAfter !== undefined) {
+    if (!isPoints(b.balanceAfter)) throw badResponse(issuer, 'balanceAfter is not a whole number of points');
+    receipt.balanceAfter = b.balanceAfter;
+  }
+  if (b.program !== undefined) {
+    if (typeof b.program !== 'string') throw badResponse(issuer, 'refund program is malformed');
+    receipt.program = b.program;
+  }
+  if (b.points !== undefined) {
+    if (!isPoints(b.points)) throw badResponse(issuer, 'refund points are malformed');
+    receipt.points = b.points;
+  }
+  if (b.redemptionTransactionId !== undefined) {
+    if (typeof b.redemptionTransactionId !== 'string') throw badResponse(issuer, 'refund redemptionTransactionId is malformed');
+    receipt.redemptionTransactionId = b.redemptionTransactionId;
+  }
+  return receipt;
 }

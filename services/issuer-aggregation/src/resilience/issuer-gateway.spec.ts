@@ -13,6 +13,8 @@ function fakeConnectors(fetchPoints: IssuerConnector['fetchPoints']): Connectors
     fetchPoints,
     redeem: async () => ({ transactionId: 'R1', program: 'KB_POINTREE', points: 1 }),
     findRedemption: async () => null,
+    refund: async () => ({ refundId: 'F1' }),
+    findRefund: async () => null,
   });
   return Object.fromEntries(ISSUERS.map((i) => [i, make(i)])) as Connectors;
 }
@@ -46,6 +48,14 @@ describe('issuer gateway', () => {
     expect(g.states()).toMatchObject({ SAMSUNG: 'open', KB: 'closed' });
     expect(changes).toEqual(['SAMSUNG:open']);
     await expect(g.fetchPoints('SAMSUNG', 'ci')).rejects.toMatchObject({ code: 'BREAKER_OPEN', retriable: true });
+  });
+
+  it('given a state listener that throws, when the breaker opens, then the breaker still opens and fails fast', async () => {
+    const g = build(async () => { throw new PointsweepError('ISSUER_ERROR', '500', true); });
+    g.onStateChange(() => { throw new Error('listener broke'); });
+    for (let i = 0; i < 12; i++) await g.fetchPoints('SAMSUNG', 'ci').catch(() => undefined);
+    expect(g.states().SAMSUNG).toBe('open');
+    await expect(g.fetchPoints('SAMSUNG', 'ci')).rejects.toMatchObject({ code: 'BREAKER_OPEN' });
   });
 
   it('given a hung card company, when the timeout passes, then the call is aborted and reported as a timeout', async () => {

@@ -2,8 +2,9 @@ import CircuitBreaker from 'opossum';
 import { ISSUERS, IssuerCode, PointsweepError } from '@pointsweep/contracts';
 import type { JsonLogger } from '@pointsweep/messaging';
 import type { Connectors } from '../connectors/connectors';
-import type { IssuerPoints, RedemptionReceipt, RedemptionRequest } from '../connectors/issuer-connector';
+import type { IssuerPoints, RedemptionReceipt, RedemptionRequest, RefundReceipt, RefundRequest } from '../connectors/issuer-connector';
 import type { IssuerSettings } from '../settings';
+import { describeError } from '../log-fields';
 import { BreakerState, breakerStateOf, isNotAFailure, translateBreakerError } from './breaker-policy';
 import { TokenBucket } from './token-bucket';
 
@@ -44,6 +45,14 @@ export class IssuerGateway {
 
   findRedemption(issuer: IssuerCode, idempotencyKey: string): Promise<RedemptionReceipt | null> {
     return this.run(issuer, (signal) => this.connectors[issuer].findRedemption(idempotencyKey, signal));
+  }
+
+  refund(issuer: IssuerCode, request: RefundRequest): Promise<RefundReceipt> {
+    return this.run(issuer, (signal) => this.connectors[issuer].refund(request, signal));
+  }
+
+  findRefund(issuer: IssuerCode, idempotencyKey: string): Promise<RefundReceipt | null> {
+    return this.run(issuer, (signal) => this.connectors[issuer].findRefund(idempotencyKey, signal));
   }
 
   states(): Record<IssuerCode, BreakerState> {
@@ -98,7 +107,14 @@ export class IssuerGateway {
       const fields = { issuer, breaker: state, window: { fires, failures, timeouts, rejects } };
       if (state === 'open') this.logger.warn('issuer breaker opened', fields);
       else this.logger.info(state === 'closed' ? 'issuer breaker closed' : 'issuer breaker half open', fields);
-      for (const listener of this.listeners) listener(issuer, state);
+      // A listener's failure is logged, never thrown into the breaker.
+      for (const listener of this.listeners) {
+        try {
+          listener(issuer, state);
+        } catch (error) {
+          this.logger.error('breaker state listener failed', { issuer, breaker: state, ...describeError(error) });
+        }
+      }
     };
     breaker.on('open', changed('open'));
     breaker.on('halfOpen', changed('halfOpen'));

@@ -3,7 +3,7 @@ import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { CashOutView, ErrorCodes, GetCashOutStatus, PointsweepError } from '@pointsweep/contracts';
 import { AssertionVerifier, MessageContext } from '@pointsweep/messaging';
 import { loadCashOutView } from '../../cash-out.repository';
-import { stripPerson } from '../cash-out/cash-out.handler';
+import { withoutPerson } from '../cash-out/accept-cash-out';
 
 @Controller()
 export class GetCashOutStatusHandler {
@@ -15,6 +15,6 @@ export class GetCashOutStatusHandler {
     const view = await loadCashOutView(ctx.tx, query.cashOutId);
     // Someone else's cash-out is reported exactly like a missing one.
     if (!view || view.personId !== personId) throw new PointsweepError(ErrorCodes.notFound, 'no such cash-out');
-    return stripPerson(view);
+    return withoutPerson(view);
   }
 }

@@ -12,7 +12,7 @@ export class CompletePartWhenPayoutSettledHandler {
 
   @OnEvent('PayoutSettled')
   async handle(@Payload() event: PayoutSettled, @Ctx() ctx: MessageContext): Promise<void> {
-    const moved = await transitionPart(ctx.tx, event.partId, { type: 'PartPaid', bankTransactionId: event.bankTransactionId }, ctx.acceptedAt);
+    const moved = await transitionPart(ctx.tx, event.partId, { type: 'PartPaid', bankTransactionId: event.bankTransactionId, transferDate: event.transferDate }, ctx.acceptedAt);
     if (!moved) return;
     if (moved.next.won !== event.amountWon) {
       // The bank paid a different amount than was redeemed: post what the bank paid and make it visible.

@@ -1,27 +1,23 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { PayoutFailed, programDefinition } from '@pointsweep/contracts';
+import { messageDefinition, PayoutFailed, RefundPoints } from '@pointsweep/contracts';
 import { MessageContext, OnEvent } from '@pointsweep/messaging';
-import { redemptionLines, reversalOf } from '../../domain/journal';
-import { appendJournal } from '../../ledger/ledger.writer';
 import { transitionPart } from '../part-transition';
 
 @Controller()
 export class RefundPointsWhenPayoutFailedHandler {
-  /** A payout that failed for good is undone in the ledger by a reversing entry; the part ends failed with the reason. */
+  /** A payout that failed for good gives the points back to the card company; the part ends when they are back. */
   @OnEvent('PayoutFailed')
   async handle(@Payload() event: PayoutFailed, @Ctx() ctx: MessageContext): Promise<void> {
     const moved = await transitionPart(ctx.tx, event.partId, { type: 'PartPayoutFailed', code: event.code, reason: event.reason }, ctx.acceptedAt, {
       failureReason: event.reason,
     });
     if (!moved) return;
-    const program = programDefinition(moved.part.program)!;
-    await appendJournal(ctx.tx, {
-      kind: 'REDEMPTION_REVERSAL',
-      partId: event.partId,
-      shardKey: moved.part.personId,
-      occurredAt: ctx.acceptedAt,
-      lines: reversalOf(redemptionLines(program.program, program.issuer, moved.next.pointsConsumed, moved.next.won)),
-    });
+    ctx.emit(messageDefinition(RefundPoints.name)!, refundFor(moved.part.id, moved.part.personId, moved.part.program, moved.next.pointsConsumed, moved.part.issuerTransactionId!), moved.part.personId);
   }
+}
+
+/** The same refund every time for a part, so a re-sent command can never refund twice. */
+export function refundFor(partId: string, personId: string, program: string, points: number, redemptionTransactionId: string): RefundPoints {
+  return { partId, personId, program, points, redemptionTransactionId, idempotencyKey: `refund-${partId}` };
 }

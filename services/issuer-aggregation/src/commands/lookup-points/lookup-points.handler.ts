@@ -31,7 +31,11 @@ export class LookupPointsHandler {
   async handle(@Payload() command: LookupPoints, @Ctx() ctx: MessageContext): Promise<PointsOverview> {
     const personId = this.verifier.verify(command.assertion, ctx.acceptedAt);
     const log = this.runtime.logFor(ctx.envelope);
-    const consents: { issuer: string; ci: string }[] = await ctx.tx.query(`SELECT issuer, ci FROM consents WHERE person_id = $1`, [personId]);
+    // A revoked consent is never queried.
+    const consents: { issuer: string; ci: string }[] = await ctx.tx.query(
+      `SELECT issuer, ci FROM consents WHERE person_id = $1 AND revoked_at IS NULL`,
+      [personId],
+    );
     const consented = consents.filter((c): c is { issuer: IssuerCode; ci: string } => (ISSUERS as readonly string[]).includes(c.issuer));
     const snapshotRows: SnapshotRow[] = await ctx.tx.query(
       `SELECT program, balance, expiring, as_of FROM point_snapshots WHERE person_id = $1`,

@@ -10,7 +10,7 @@ import { RedemptionReceipt, RedemptionRequest } from '../../connectors/issuer-co
 import { IssuerGateway } from '../../resilience/issuer-gateway';
 import { ISSUER_SETTINGS } from '../../settings';
 import type { IssuerSettings } from '../../settings';
-import { classifyAttempt, classifyInquiry, KEY_REUSED, settleRedemption } from './settle-redemption';
+import { AttemptOutcome, classifyAttempt, classifyInquiry, KEY_REUSED, settleRedemption } from './settle-redemption';
 
 interface RedemptionRow {
   part_id: string;
@@ -56,20 +56,30 @@ export class RedeemPointsHandler {
       return;
     }
 
-    const consent: { ci: string }[] = await ctx.tx.query(`SELECT ci FROM consents WHERE person_id = $1 AND issuer = $2`, [command.personId, issuer]);
-    if (consent.length === 0) {
+    const consent: { ci: string; revoked_at: Date | null }[] = await ctx.tx.query(
+      `SELECT ci, revoked_at FROM consents WHERE person_id = $1 AND issuer = $2`,
+      [command.personId, issuer],
+    );
+    const earlierAttempt: unknown[] = await ctx.tx.query(`SELECT 1 FROM redemption_attempts WHERE idempotency_key = $1`, [command.idempotencyKey]);
+    const revoked = consent.length > 0 && consent[0].revoked_at !== null;
+    // A revoked consent allows no new redemption; but one an earlier run may already have sent must still be
+    // settled (asked about, never sent again), or points the card company took would go unaccounted for.
+    if (consent.length === 0 || (revoked && earlierAttempt.length === 0)) {
       this.failed(ctx, command, ErrorCodes.noConsent, `the person has not consented to queries of ${issuer}`);
       return;
     }
 
     const request: RedemptionRequest = { idempotencyKey: command.idempotencyKey, ci: consent[0].ci, program: command.program, points: command.points };
     const mayHaveReachedBefore = await this.recordAttempt(command, ctx.acceptedAt);
+    const consentRevoked: AttemptOutcome = { kind: 'refused', code: ErrorCodes.noConsent, reason: `consent to ${issuer} was revoked before the redemption was done` };
     const settlement = await settleRedemption(
       {
-        attempt: () => this.gateway.redeem(issuer, request).then(
-          (receipt) => classifyAttempt(request, { receipt }),
-          (error: unknown) => classifyAttempt(request, { error }),
-        ),
+        attempt: revoked
+          ? async () => consentRevoked
+          : () => this.gateway.redeem(issuer, request).then(
+            (receipt) => classifyAttempt(request, { receipt }),
+            (error: unknown) => classifyAttempt(request, { error }),
+          ),
         inquire: () => this.gateway.findRedemption(issuer, request.idempotencyKey).then(
           (receipt) => classifyInquiry(request, { receipt }),
           (error: unknown) => classifyInquiry(request, { error }),
