@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PointsweepError } from '@pointsweep/contracts';
-import { callJson, HttpResult, SERVICE_CONFIG, ServiceConfig } from '@pointsweep/messaging';
+import { callJson, HttpResult, SERVICE_CONFIG } from '@pointsweep/messaging';
+import type { ServiceConfig } from '@pointsweep/messaging';
 import { BankOutcome } from './payout-decision';
 import { PAYOUT_POLICY } from './payout-policy';
 import type { PayoutPolicy } from './payout-decision';

@@ -3,10 +3,14 @@
  * No I/O and no clock reads here; the worker supplies `now` and applies the decision.
  */
 
-export type PayoutStatus = 'PENDING' | 'UNKNOWN' | 'PAID' | 'FAILED' | 'MANUAL_REVIEW';
+/** SCHEDULED waits for its release (next business day); the worker only ever holds PENDING and UNKNOWN. */
+export type PayoutStatus = 'SCHEDULED' | 'PENDING' | 'UNKNOWN' | 'PAID' | 'FAILED' | 'MANUAL_REVIEW';
 
 export interface PayoutPolicy {
-  /** After this long (since the payout was accepted) a payout that is not settled goes to MANUAL_REVIEW. */
+  /**
+   * After this long (since the payout was accepted, or released when it was scheduled; maintenance windows not
+   * counted) a payout that is not settled goes to MANUAL_REVIEW.
+   */
   deadlineMs: number;
   /** Bank calls (transfers and inquiries) allowed before MANUAL_REVIEW. */
   maxAttempts: number;
@@ -38,7 +42,7 @@ export interface ActivePayout {
   bankTransactionId: string;
   /** Bank calls already made. */
   attempts: number;
-  /** Time since the payout was accepted. */
+  /** Time since the payout became payable (accepted, or released), less time in maintenance windows. */
   elapsedMs: number;
 }
 

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { messageDefinition, PayoutFailed, PayoutSettled, Topics } from '@pointsweep/contracts';
+import { messageDefinition, PayoutFailed, PayoutNeedsReview, PayoutSettled, Topics } from '@pointsweep/contracts';
 import { buildEnvelope, PendingMessage, writeToOutbox } from '@pointsweep/messaging';
 import { allocateBankTransactionId, transferDateOf } from './bank-transaction-id';
 import { ActivePayout, assertNever, BankCall, BankOutcome, Decision, evolve, PayoutStatus } from './payout-decision';
@@ -63,7 +63,7 @@ export class PayoutStore {
                 FOR UPDATE OF p2 SKIP LOCKED) due
         WHERE p.part_id = due.part_id
       RETURNING p.part_id, p.person_id, p.amount_won::text, p.status, p.transfer_date, p.bank_transaction_id, p.attempts,
-                (extract(epoch FROM now() - p.created_at) * 1000)::bigint::text AS elapsed_ms,
+                (extract(epoch FROM now() - COALESCE(p.released_at, p.created_at)) * 1000)::bigint::text AS elapsed_ms,
                 p.lease_token, p.correlation_id, p.causation_id, due.bank_code, due.sealed_account_number`,
       [leaseMs, limit],
     );
@@ -140,10 +140,14 @@ export class PayoutStore {
           bankTransactionId = await allocateBankTransactionId(tx);
           transferDate = transferDateOf(now);
           break;
-        case 'EscalateToManualReview':
-          // No event: the money may have moved; an operator decides (the row stays visible).
+        case 'EscalateToManualReview': {
+          // Neither paid nor failed: the money may have moved. An operator decides; the ledger shows the part
+          // as MANUAL_REVIEW meanwhile (never silently stuck).
           failure = { code: null, reason: decision.reason };
+          const event: PayoutNeedsReview = { partId: payout.partId, reason: truncate(decision.reason, 500) };
+          emit(PayoutNeedsReview.name, event);
           break;
+        }
         default:
           assertNever(decision);
       }
@@ -174,10 +178,19 @@ export class PayoutStore {
     });
   }
 
+  /** Gives a claimed payout back untouched (e.g. a maintenance window opened before the call), due at once. */
+  async releaseLease(payout: ClaimedPayout): Promise<void> {
+    await this.dataSource.query(`UPDATE payouts SET lease_until = NULL, lease_token = NULL WHERE part_id = $1 AND lease_token = $2`, [payout.partId, payout.leaseToken]);
+  }
+
   async countByStatus(): Promise<Record<string, number>> {
     const rows: { status: string; n: number }[] = await this.dataSource.query(`SELECT status, count(*)::int AS n FROM payouts GROUP BY status`);
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /** TypeORM's postgres driver answers UPDATE … RETURNING with [rows, affected], unlike SELECT and INSERT. */

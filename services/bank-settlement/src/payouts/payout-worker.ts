@@ -1,8 +1,11 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { Clock, CLOCK, JsonLogger, MessagingRuntime, PollingLoop, Sealer } from '@pointsweep/messaging';
+import { CLOCK, JsonLogger, MessagingRuntime, PollingLoop, Sealer } from '@pointsweep/messaging';
+import type { Clock } from '@pointsweep/messaging';
 import { BankClient } from './bank-client';
-import { BankOutcome, decide, Decision, escalate, PayoutPolicy, planCall } from './payout-decision';
+import { BankOutcome, decide, Decision, escalate, planCall } from './payout-decision';
+import type { PayoutPolicy } from './payout-decision';
 import { PAYOUT_POLICY } from './payout-policy';
+import { bankClosedFor, workingElapsedMs } from './payout-schedule';
 import { ClaimedPayout, PayoutStore } from './payout-store';
 
 const POLL_MS = 200;
@@ -12,12 +15,16 @@ const BATCH_SIZE = 8;
  * Drives PENDING and UNKNOWN payouts to an end. The bank is called outside any transaction: claim (lease),
  * call, then record the outcome and its event together. The transfer id was stored before the first call,
  * so a crash anywhere in between only leads to an inquiry or a same-id resend, never a second payment.
+ * While a maintenance window is open (by the injected clock) the bank is not called: payouts stay queued and go
+ * when it ends, and the time spent waiting does not count against their deadline.
  */
 @Injectable()
 export class PayoutWorker implements OnModuleInit, OnModuleDestroy {
   private readonly store: PayoutStore;
   private readonly logger: JsonLogger;
   private readonly loop: PollingLoop;
+  /** The end of the maintenance window the worker last saw open, for logging its start and end once. */
+  private maintenanceUntil?: Date;
 
   constructor(
     private readonly runtime: MessagingRuntime,
@@ -34,7 +41,7 @@ export class PayoutWorker implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     this.runtime.readinessChecks.set('payouts', async () => ({
       ok: true, // a stuck payout is an operator's matter, not a reason to take the service out of rotation
-      detail: { byStatus: await this.store.countByStatus(), lastError: this.loop.lastError },
+      detail: { byStatus: await this.store.countByStatus(), lastError: this.loop.lastError, maintenanceUntil: this.maintenanceUntil?.toISOString() },
     }));
     this.start();
   }
@@ -58,9 +65,28 @@ export class PayoutWorker implements OnModuleInit, OnModuleDestroy {
 
   /** Claims and settles one batch; returns how many payouts it handled. */
   async runOnce(): Promise<number> {
+    if (this.inMaintenance()) return 0;
     const claimed = await this.store.claimDue(BATCH_SIZE, this.policy.leaseMs);
-    await Promise.all(claimed.map((payout) => this.settle(payout)));
+    const now = this.clock.now();
+    await Promise.all(claimed.map((payout) => this.settle({ ...payout, elapsedMs: workingElapsedMs(payout.elapsedMs, now) })));
     return claimed.length;
+  }
+
+  /** Whether a maintenance window is open now; logs when one opens and when it has ended. */
+  private inMaintenance(): boolean {
+    const window = bankClosedFor(this.clock.now());
+    if (window) {
+      if (this.maintenanceUntil?.getTime() !== window.endsAt.getTime()) {
+        this.logger.info('maintenance window open; payouts stay queued until it ends', { kind: window.kind, endsAt: window.endsAt.toISOString() });
+      }
+      this.maintenanceUntil = window.endsAt;
+      return true;
+    }
+    if (this.maintenanceUntil) {
+      this.logger.info('maintenance window over; calling the bank again', { endedAt: this.maintenanceUntil.toISOString() });
+      this.maintenanceUntil = undefined;
+    }
+    return false;
   }
 
   /** One payout: plan, call the bank (no transaction open), record. Errors leave the lease to expire and retry. */
@@ -73,6 +99,11 @@ export class PayoutWorker implements OnModuleInit, OnModuleDestroy {
     });
     try {
       const plan = planCall(payout, this.policy);
+      if (plan !== 'ESCALATE' && bankClosedFor(this.clock.now())) {
+        // A window opened between the claim and the call: give the payout back, it goes when the window ends.
+        await this.store.releaseLease(payout);
+        return;
+      }
       let outcome: BankOutcome | undefined;
       let decision: Decision;
       if (plan === 'ESCALATE') {

@@ -1,9 +1,10 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
-import { ErrorCodes, messageDefinition, PayoutFailed, RequestPayout } from '@pointsweep/contracts';
+import { ErrorCodes, messageDefinition, PayoutFailed, PayoutScheduled, RequestPayout } from '@pointsweep/contracts';
 import { JsonLogger, MessageContext } from '@pointsweep/messaging';
 import { allocateBankTransactionId, transferDateOf } from '../../payouts/bank-transaction-id';
 import { PayoutStatus } from '../../payouts/payout-decision';
+import { timingForRequest } from '../../payouts/payout-schedule';
 import { PayoutWorker } from '../../payouts/payout-worker';
 
 export interface PayoutAccepted {
@@ -11,6 +12,8 @@ export interface PayoutAccepted {
   status: PayoutStatus;
   transferDate?: string;
   bankTransactionId?: string;
+  /** For a SCHEDULED payout: when it will be released (09:00 KST on the next business day). */
+  releaseAt?: string;
 }
 
 @Controller()
@@ -21,9 +24,11 @@ export class RequestPayoutHandler {
   ) {}
 
   /**
-   * Records the payout with its bank transaction id and nothing else: the bank is called by the worker after
-   * this commits, so the id is durable before any money can move. part_id is the key, so a repeated
-   * command finds the first payout instead of making a second.
+   * Records the payout and nothing else: the bank is called by the worker after this commits. An immediate payout
+   * gets its bank transaction id now, so the id is durable before any money can move. A payout accepted after its
+   * issuer's cut-off or on a non-business day is SCHEDULED (no id yet; the releaser allocates one on the day it is
+   * released) and PayoutScheduled is emitted in the same transaction. part_id is the key, so a repeated command
+   * finds the first payout instead of making a second.
    */
   @MessagePattern(RequestPayout.name)
   async handle(@Payload() command: RequestPayout, @Ctx() ctx: MessageContext): Promise<PayoutAccepted> {
@@ -38,34 +43,61 @@ export class RequestPayoutHandler {
       const reason = accounts.length === 0 ? 'no verified payout account with this id' : 'the payout account belongs to another person';
       // Kept as a FAILED row, so a repeated command gives the same answer and does not emit twice.
       await ctx.tx.query(
-        `INSERT INTO payouts (part_id, person_id, account_id, amount_won, status, failure_code, failure_reason, correlation_id, causation_id, accepted_at)
-         VALUES ($1, $2, $3, $4, 'FAILED', $5, $6, $7, $8, $9)`,
-        [command.partId, command.personId, command.accountId, command.amountWon, ErrorCodes.accountNotOwn, reason, ctx.envelope.correlationId, ctx.envelope.id, ctx.acceptedAt],
+        `INSERT INTO payouts (part_id, person_id, account_id, amount_won, status, failure_code, failure_reason, correlation_id, causation_id,
+                              accepted_at, issuer, cash_out_accepted_at)
+         VALUES ($1, $2, $3, $4, 'FAILED', $5, $6, $7, $8, $9, $10, $11)`,
+        [command.partId, command.personId, command.accountId, command.amountWon, ErrorCodes.accountNotOwn, reason, ctx.envelope.correlationId,
+          ctx.envelope.id, ctx.acceptedAt, command.issuer, command.acceptedAt],
       );
       const event: PayoutFailed = { partId: command.partId, code: ErrorCodes.accountNotOwn, reason };
       ctx.emit(messageDefinition(PayoutFailed.name)!, event, command.personId);
       log.warn('payout refused', { failureCode: ErrorCodes.accountNotOwn, reason, accountId: command.accountId });
       return { partId: command.partId, status: 'FAILED' };
     }
+
+    // The cut-off is judged by when the system accepted the cash-out, never by when this message is processed.
+    const timing = timingForRequest(command);
+    if (timing.mode === 'SCHEDULED') {
+      await ctx.tx.query(
+        `INSERT INTO payouts (part_id, person_id, account_id, amount_won, status, release_at, correlation_id, causation_id,
+                              accepted_at, issuer, cash_out_accepted_at)
+         VALUES ($1, $2, $3, $4, 'SCHEDULED', $5, $6, $7, $8, $9, $10)`,
+        [command.partId, command.personId, command.accountId, command.amountWon, timing.releaseAt, ctx.envelope.correlationId, ctx.envelope.id,
+          ctx.acceptedAt, command.issuer, command.acceptedAt],
+      );
+      const event: PayoutScheduled = { partId: command.partId, releaseAt: timing.releaseAt.toISOString() };
+      ctx.emit(messageDefinition(PayoutScheduled.name)!, event, command.personId);
+      log.info('payout scheduled', { amountWon: command.amountWon, issuer: command.issuer, cashOutAcceptedAt: command.acceptedAt, releaseAt: event.releaseAt });
+      return { partId: command.partId, status: 'SCHEDULED', releaseAt: event.releaseAt };
+    }
+
     const transferDate = transferDateOf(ctx.acceptedAt);
     const bankTransactionId = await allocateBankTransactionId(ctx.tx);
     await ctx.tx.query(
-      `INSERT INTO payouts (part_id, person_id, account_id, amount_won, status, transfer_date, bank_transaction_id, correlation_id, causation_id, accepted_at)
-       VALUES ($1, $2, $3, $4, 'PENDING', $5, $6, $7, $8, $9)`,
-      [command.partId, command.personId, command.accountId, command.amountWon, transferDate, bankTransactionId, ctx.envelope.correlationId, ctx.envelope.id, ctx.acceptedAt],
+      `INSERT INTO payouts (part_id, person_id, account_id, amount_won, status, transfer_date, bank_transaction_id, correlation_id, causation_id,
+                            accepted_at, issuer, cash_out_accepted_at)
+       VALUES ($1, $2, $3, $4, 'PENDING', $5, $6, $7, $8, $9, $10, $11)`,
+      [command.partId, command.personId, command.accountId, command.amountWon, transferDate, bankTransactionId, ctx.envelope.correlationId,
+        ctx.envelope.id, ctx.acceptedAt, command.issuer, command.acceptedAt],
     );
-    log.info('payout accepted', { amountWon: command.amountWon, transferDate, bankTransactionId });
+    log.info('payout accepted', { amountWon: command.amountWon, issuer: command.issuer, transferDate, bankTransactionId });
     // Not yet committed: the kick only shortens the wait; the worker's poll would find it anyway.
     setImmediate(() => this.worker.kick());
     return { partId: command.partId, status: 'PENDING', transferDate, bankTransactionId };
   }
 
   private async existing(ctx: MessageContext, partId: string): Promise<PayoutAccepted | undefined> {
-    const rows: { status: PayoutStatus; transfer_date: string | null; bank_transaction_id: string | null }[] = await ctx.tx.query(
-      `SELECT status, transfer_date, bank_transaction_id FROM payouts WHERE part_id = $1`,
+    const rows: { status: PayoutStatus; transfer_date: string | null; bank_transaction_id: string | null; release_at: Date | null }[] = await ctx.tx.query(
+      `SELECT status, transfer_date, bank_transaction_id, release_at FROM payouts WHERE part_id = $1`,
       [partId],
     );
     if (rows.length === 0) return undefined;
-    return { partId, status: rows[0].status, transferDate: rows[0].transfer_date ?? undefined, bankTransactionId: rows[0].bank_transaction_id ?? undefined };
+    return {
+      partId,
+      status: rows[0].status,
+      transferDate: rows[0].transfer_date ?? undefined,
+      bankTransactionId: rows[0].bank_transaction_id ?? undefined,
+      releaseAt: rows[0].release_at?.toISOString(),
+    };
   }
 }

@@ -1,14 +1,14 @@
 import { Controller } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { PayoutAccountVerified } from '@pointsweep/contracts';
-import { JsonLogger, MessageContext } from '@pointsweep/messaging';
+import { JsonLogger, MessageContext, OnEvent } from '@pointsweep/messaging';
 
 @Controller()
 export class RecordAccountWhenPayoutAccountVerified {
   constructor(private readonly logger: JsonLogger) {}
 
   /** Keeps the account number sealed as received; it is opened only to make a transfer. */
-  @EventPattern<string>(PayoutAccountVerified.name) // plain pattern: Nest 12 otherwise types the payload as {}
+  @OnEvent('PayoutAccountVerified')
   async handle(@Payload() event: PayoutAccountVerified, @Ctx() ctx: MessageContext): Promise<void> {
     const rows: { person_id: string }[] = await ctx.tx.query(
       `INSERT INTO payout_accounts (account_id, person_id, bank_code, sealed_account_number, verified_at)

@@ -1,0 +1,63 @@
+import { EntityManager } from 'typeorm';
+import { messageDefinition, RequestPayout, topicsFor } from '@pointsweep/contracts';
+import { buildEnvelope, JsonLogger, MessageContext } from '@pointsweep/messaging';
+import { PayoutWorker } from '../../payouts/payout-worker';
+import { RequestPayoutHandler } from './request-payout.handler';
+
+const kst = (dateTime: string) => new Date(`${dateTime}+09:00`);
+const PERSON = '22222222-2222-4222-8222-222222222222';
+const ACCOUNT = '11111111-1111-4111-8111-111111111111';
+
+/** A transaction with one verified account and no payouts yet; it records the inserts. */
+function given(command: RequestPayout, processedAt: Date) {
+  const inserts: { sql: string; params: unknown[] }[] = [];
+  const tx = {
+    query: async (sql: string, params: unknown[] = []) => {
+      if (sql.includes('FROM payouts WHERE part_id')) return [];
+      if (sql.includes('FROM payout_accounts')) return [{ person_id: PERSON }];
+      if (sql.includes('nextval')) return [{ n: '42' }];
+      if (sql.includes('INSERT INTO payouts')) inserts.push({ sql, params });
+      return [];
+    },
+  } as unknown as EntityManager;
+  const envelope = buildEnvelope(messageDefinition(RequestPayout.name)!, command, { key: PERSON, occurredAt: processedAt });
+  const ctx = new MessageContext(envelope as never, tx, processedAt, topicsFor('t.'));
+  const kicks: number[] = [];
+  const worker = { kick: () => kicks.push(1) } as unknown as PayoutWorker;
+  const logger = new JsonLogger('test', 'error');
+  return { ctx, inserts, handler: new RequestPayoutHandler(worker, logger) };
+}
+
+function command(issuer: string, acceptedAt: Date): RequestPayout {
+  return { partId: '6f1c2a3e-0000-4000-8000-000000000001', personId: PERSON, accountId: ACCOUNT, amountWon: 66, issuer, acceptedAt: acceptedAt.toISOString() };
+}
+
+describe('RequestPayout', () => {
+  it('given a cash-out accepted at 20:00 but processed the next morning, then the acceptance time decides: scheduled, with PayoutScheduled in the same transaction', async () => {
+    const { ctx, inserts, handler } = given(command('KB', kst('2026-11-26T20:00:00')), kst('2026-11-27T10:00:00'));
+    const result = await handler.handle(command('KB', kst('2026-11-26T20:00:00')), ctx);
+    expect(result).toEqual({ partId: expect.any(String), status: 'SCHEDULED', releaseAt: kst('2026-11-27T09:00:00').toISOString() });
+    expect(inserts).toHaveLength(1);
+    expect(inserts[0].sql).toContain("'SCHEDULED'");
+    expect(inserts[0].params).toContainEqual(kst('2026-11-27T09:00:00'));
+    expect(ctx.pending.map((m) => [m.envelope.type, m.envelope.payload])).toEqual([
+      ['PayoutScheduled', { partId: result.partId, releaseAt: kst('2026-11-27T09:00:00').toISOString() }],
+    ]);
+    expect(ctx.pending[0].topic).toBe(topicsFor('t.').settlementEvents);
+  });
+
+  it('given a cash-out accepted at 19:59:59 but processed at 20:00:05, then immediate: pending with a bank id, nothing emitted', async () => {
+    const cmd = command('SHINHAN', kst('2026-11-26T19:59:59'));
+    const { ctx, inserts, handler } = given(cmd, kst('2026-11-26T20:00:05'));
+    const result = await handler.handle(cmd, ctx);
+    expect(result).toEqual({ partId: cmd.partId, status: 'PENDING', transferDate: '20261126', bankTransactionId: 'PTSWEEP001U000000016' });
+    expect(inserts[0].sql).toContain("'PENDING'");
+    expect(ctx.pending).toEqual([]);
+  });
+
+  it('given a Citi cash-out in the morning, then scheduled for the next business day', async () => {
+    const cmd = command('CITI', kst('2026-11-27T09:30:00'));
+    const { ctx, handler } = given(cmd, kst('2026-11-27T09:30:01'));
+    expect(await handler.handle(cmd, ctx)).toMatchObject({ status: 'SCHEDULED', releaseAt: kst('2026-11-30T09:00:00').toISOString() });
+  });
+});
