@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
 import {
-  CashOut, CashOutView, ConfirmIdentityVerification, ConsentRecorded, GetCashOutStatus, GrantConsent, IdentityVerified, LookupPoints,
-  MessageDefinition, MessageEnvelope, messageDefinition, PayoutAccountRegistered, PointsOverview, PointsweepError, RegisterPayoutAccount,
-  ReplyPayload, replyTopicFor, StartIdentityVerification, Topics, topicsFor, VerificationStarted,
+  CashOut, CashOutQuote, CashOutView, ConfirmIdentityVerification, ConfirmQuote, ConsentRecorded, GetCashOutStatus, GrantConsent,
+  IdentityVerified, ListManualReview, LookupPoints, ManualReviewItem, MessageDefinition, MessageEnvelope, messageDefinition,
+  PayoutAccountRegistered, PayoutsReleased, PointsOverview, PointsweepError, QuoteCashOut, RegisterPayoutAccount, ReleaseDuePayouts,
+  ReplyPayload, replyTopicFor, RevokeConsent, StartIdentityVerification, Topics, topicsFor, VerificationStarted,
 } from '@pointsweep/contracts';
 import { buildEnvelope, createTopicsAndWait, idempotentProducer } from '@pointsweep/messaging';
+
+/** kafkajs's log levels, for ClientOptions.logLevel. */
+export { logLevel as KafkaLogLevel } from 'kafkajs';
 
 export interface ClientOptions {
   brokers: string[];
@@ -13,6 +17,13 @@ export interface ClientOptions {
   /** Names this client's reply topic and consumer group; unique per client instance. */
   clientId?: string;
   timeoutMs?: number;
+  /** kafkajs's own logging (default ERROR); the CLI turns it off unless asked. */
+  logLevel?: logLevel;
+}
+
+/** Operator commands are keyed by the operator, so one operator's commands stay in order. */
+export function operatorKey(operator: string): string {
+  return `operator:${operator}`;
 }
 
 interface Pending {
@@ -40,9 +51,10 @@ export class PointsweepClient {
       topicPrefix: 'pointsweep',
       clientId: `client-${randomUUID().slice(0, 8)}`,
       timeoutMs: 30000,
+      logLevel: logLevel.ERROR,
       ...options,
     };
-    const kafka = new Kafka({ clientId: full.clientId, brokers: full.brokers, logLevel: logLevel.ERROR });
+    const kafka = new Kafka({ clientId: full.clientId, brokers: full.brokers, logLevel: full.logLevel });
     const replyTopic = replyTopicFor(full.topicPrefix, full.clientId);
     const admin = kafka.admin();
     await admin.connect();
@@ -100,7 +112,9 @@ export class PointsweepClient {
   }
 
   private command<R>(type: { name: string }, payload: object, key: string): Promise<R> {
-    return this.request<R>(messageDefinition(type.name)!, payload, key);
+    const definition = messageDefinition(type.name);
+    if (!definition) return Promise.reject(new PointsweepError('UNKNOWN_MESSAGE_TYPE', `${type.name} is not in the contracts' MESSAGES`));
+    return this.request<R>(definition, payload, key);
   }
 
   startVerification(input: StartIdentityVerification): Promise<VerificationStarted> {
@@ -123,6 +137,25 @@ export class PointsweepClient {
   }
   cashOutStatus(input: GetCashOutStatus, personId: string): Promise<CashOutView> {
     return this.command(GetCashOutStatus, input, personId);
+  }
+  revokeConsent(input: RevokeConsent, personId: string): Promise<ConsentRecorded> {
+    return this.command(RevokeConsent, input, personId);
+  }
+  /** Quotes what a cash-out would consume and pay, and when; the quote is valid until `expiresAt`. */
+  quoteCashOut(input: QuoteCashOut, personId: string): Promise<CashOutQuote> {
+    return this.command(QuoteCashOut, input, personId);
+  }
+  /** Redeems exactly what the quote says; idempotent on `requestId` like cashOut. */
+  confirmQuote(input: ConfirmQuote, personId: string): Promise<CashOutView> {
+    return this.command(ConfirmQuote, input, personId);
+  }
+  /** Operator: cash-out parts no rule could settle. */
+  listManualReview(input: ListManualReview): Promise<ManualReviewItem[]> {
+    return this.command(ListManualReview, input, operatorKey(input.operator));
+  }
+  /** Operator: releases the scheduled payouts that are due now. */
+  releaseDuePayouts(input: ReleaseDuePayouts): Promise<PayoutsReleased> {
+    return this.command(ReleaseDuePayouts, input, operatorKey(input.operator));
   }
 
   async close(): Promise<void> {
