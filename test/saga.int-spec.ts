@@ -65,7 +65,7 @@ describe('the cash-out saga across all card companies and the bank', () => {
     }, { timeoutMs: 60000, intervalMs: 250, description: 'nine parts paid and three scheduled' });
     expect(scheduled.state).toBe('IN_PROGRESS');
 
-    const released = await system.client.releaseDuePayouts({ operator: 'ops.test' }, 'operator');
+    const released = await system.client.releaseDuePayouts({ operator: 'ops.test' });
     expect(released.released).toBeGreaterThanOrEqual(3);
     const settled = await awaitCashOut(system.client, person, accepted.cashOutId, 60000);
     expect(settled.state).toBe('COMPLETED');

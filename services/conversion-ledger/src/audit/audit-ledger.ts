@@ -64,7 +64,7 @@ async function chainsIntact(db: Client): Promise<AuditCheck> {
     `SELECT j.id, j.shard, j.seq, j.kind, j.part_id, j.occurred_at, j.prev_hash, j.hash,
             json_agg(json_build_array(e.account, e.unit, e.amount) ORDER BY e.line_no) AS lines
        FROM ledger_journals j JOIN ledger_entries e ON e.journal_id = j.id
-      GROUP BY j.id ORDER BY j.shard, j.seq`,
+      GROUP BY j.id, j.shard, j.seq, j.kind, j.part_id, j.occurred_at, j.prev_hash, j.hash ORDER BY j.shard, j.seq`,
   );
   const heads = new Map<number, { seq: number; hash: string }>();
   const problems: string[] = [];
