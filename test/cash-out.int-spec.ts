@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { ErrorCodes } from '@pointsweep/contracts';
+import { auditLedger } from '@pointsweep/conversion-ledger';
 import { kstInstant, offsetClock } from '@pointsweep/messaging';
 import { connectingInformation } from '@pointsweep/simulators';
 import { waitFor } from './harness';
@@ -101,6 +102,15 @@ describe('one cash-out end to end over Kafka', () => {
     ).rejects.toMatchObject({ code: ErrorCodes.requestIdReused });
   });
 
+  it('refuses a second cash-out of the same program on the same KST day', async () => {
+    await expect(
+      system.client.cashOut(
+        { assertion: person.assertion, requestId: 'req-hyundai-0002', accountId: person.accountId, parts: [{ program: 'HYUNDAI_M', points: 30 }] },
+        person.personId,
+      ),
+    ).rejects.toMatchObject({ code: ErrorCodes.dailyLimit });
+  });
+
   it('refuses a payout to an account that is not the person\'s', async () => {
     const other = await onboardPerson(system.client, system.simulatorsUrl, ['SHINHAN']);
     await expect(
@@ -109,6 +119,21 @@ describe('one cash-out end to end over Kafka', () => {
         person.personId,
       ),
     ).rejects.toMatchObject({ code: ErrorCodes.accountNotOwn });
+  });
+
+  it('stops querying a card company once consent is revoked', async () => {
+    await system.client.revokeConsent({ assertion: person.assertion, issuer: 'SHINHAN' }, person.personId);
+    const overview = await waitFor(async () => {
+      const o = await system.client.lookupPoints({ assertion: person.assertion }, person.personId);
+      return !o.programs.some((p) => p.program === 'SHINHAN_MYSHINHAN') && o;
+    }, { description: 'SHINHAN to disappear from the lookup' });
+    expect(overview.programs.map((p) => p.program)).toEqual(['HYUNDAI_M']);
+    await system.client.grantConsent({ assertion: person.assertion, issuer: 'SHINHAN' }, person.personId);
+  });
+
+  it('keeps the ledger auditable: every invariant holds after the flows above', async () => {
+    const report = await auditLedger({ databaseUrl: system.database.url, schema: 'ledger', requireTerminal: true });
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
   });
 
   it('refuses a command with a forged identity assertion', async () => {

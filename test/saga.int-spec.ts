@@ -101,6 +101,20 @@ describe('the cash-out saga across all card companies and the bank', () => {
     expect((await awaitCashOut(system.client, person, retried.cashOutId, 60000)).state).toBe('COMPLETED');
   });
 
+  it('answers a lookup within its budget while a card company hangs, showing it stale and the rest fresh', async () => {
+    const person = await onboardPerson(system.client, system.simulatorsUrl, ['KB', 'BC', 'HANA']);
+    await system.client.lookupPoints({ assertion: person.assertion }, person.personId);
+    await simulatorAdmin(system.simulatorsUrl, '/admin/issuers/BC/faults', { latencyMs: 60000 });
+    try {
+      const overview = await system.client.lookupPoints({ assertion: person.assertion }, person.personId);
+      const status = Object.fromEntries(overview.programs.map((p) => [p.program, p.status]));
+      expect(status).toEqual({ KB_POINTREE: 'FRESH', BC_TOP: 'STALE', HANA_MONEY: 'FRESH' });
+      expect(overview.programs.find((p) => p.program === 'BC_TOP')!.asOf).not.toBeNull();
+    } finally {
+      await simulatorAdmin(system.simulatorsUrl, '/admin/issuers/BC/faults', {});
+    }
+  });
+
   it.each([
     ['the transfer was made', 'timeout-after-transfer'],
     ['the transfer was not made', 'timeout-before-transfer'],

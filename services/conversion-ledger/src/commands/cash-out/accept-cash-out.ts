@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CashOutView, ErrorCodes, messageDefinition, PointsweepError, programDefinition, RedeemPoints } from '@pointsweep/contracts';
-import { kstDate, MessageContext } from '@pointsweep/messaging';
+import { MessageContext } from '@pointsweep/messaging';
 import { loadCashOutView } from '../../cash-out.repository';
 import { Conversion, convertPoints } from '../../domain/conversion';
+import { cashOutDay } from '../../domain/daily-limit';
 
 export interface CashOutIntent {
   personId: string;
@@ -47,7 +48,7 @@ export async function acceptCashOut(ctx: MessageContext, intent: CashOutIntent):
   await assertOwnAccount(ctx, intent.personId, intent.accountId);
   const parts = convertParts(intent.parts);
   const cashOutId = randomUUID();
-  const day = kstDate(ctx.acceptedAt);
+  const day = cashOutDay(ctx.acceptedAt);
   await ctx.tx.query(
     `INSERT INTO cash_outs (id, person_id, request_id, request_hash, account_id, accepted_at, correlation_id, quote_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
     [cashOutId, intent.personId, intent.requestId, intent.fingerprint, intent.accountId, ctx.acceptedAt, ctx.envelope.correlationId, intent.quoteId ?? null],

@@ -1,7 +1,8 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { ErrorCodes, PointsRedemptionFailed } from '@pointsweep/contracts';
+import { PointsRedemptionFailed } from '@pointsweep/contracts';
 import { MessageContext, OnEvent } from '@pointsweep/messaging';
+import { usesUpDailyLimit } from '../../domain/daily-limit';
 import { transitionPart } from '../part-transition';
 
 @Controller()
@@ -11,7 +12,7 @@ export class FailPartWhenPointsRedemptionFailedHandler {
   async handle(@Payload() event: PointsRedemptionFailed, @Ctx() ctx: MessageContext): Promise<void> {
     await transitionPart(ctx.tx, event.partId, { type: 'PartRedemptionFailed', code: event.code, reason: event.reason }, ctx.acceptedAt, {
       failureReason: event.reason,
-      releasesDailyLimit: event.code === ErrorCodes.issuerUnavailable,
+      releasesDailyLimit: !usesUpDailyLimit(event.code),
     });
   }
 }
