@@ -135,6 +135,22 @@ describe('the cash-out saga across all card companies and the bank', () => {
     }
   });
 
+  it('settles a redemption whose answer was lost by inquiry, deducting the points once', async () => {
+    const person = await onboardPerson(system.client, system.simulatorsUrl, ['WOORI']);
+    const ci = ciOf(person);
+    const before = await balanceAt('WOORI', 'WOORI_WIBEE', ci);
+    // The card company applies the next redemption, then answers 500: the caller cannot know it happened.
+    await simulatorAdmin(system.simulatorsUrl, '/admin/issuers/WOORI/faults', { errorRate: 1, errorAfterApply: true, count: 1 });
+    const accepted = await system.client.cashOut(
+      { assertion: person.assertion, requestId: randomName('lost'), accountId: person.accountId, parts: [{ program: 'WOORI_WIBEE', points: 800 }] },
+      person.personId,
+    );
+    const settled = await awaitCashOut(system.client, person, accepted.cashOutId, 60000);
+    expect(settled.state).toBe('COMPLETED');
+    expect(await balanceAt('WOORI', 'WOORI_WIBEE', ci)).toBe(before - 800);
+    expect((await transfersTo(person.accountNumber)).map((t) => t.amountWon)).toEqual([800]);
+  });
+
   it('refunds the points to the card company when the bank refuses the account for good', async () => {
     const person = await onboardPerson(system.client, system.simulatorsUrl, ['NH']);
     const before = await balanceAt('NH', 'NH_POINT', ciOf(person));

@@ -19,6 +19,8 @@ export interface IssuerFaults {
   outage: boolean;
   /** When true, a failing call fails after its effect was recorded (an outcome the caller cannot know). */
   errorAfterApply: boolean;
+  /** Injected errors left before the error fault clears itself; undefined = until replaced. */
+  errorsLeft?: number;
 }
 
 const NO_FAULTS: IssuerFaults = { latencyMs: 0, errorRate: 0, outage: false, errorAfterApply: false };
@@ -33,6 +35,14 @@ export class IssuerFaultBook {
 
   set(issuer: string, faults: IssuerFaults): void {
     this.faults.set(issuer, faults);
+  }
+
+  /** Counts one injected error; the error fault clears itself once its count is used up. */
+  spendError(issuer: string): void {
+    const f = this.faults.get(issuer);
+    if (f?.errorsLeft === undefined) return;
+    const left = f.errorsLeft - 1;
+    this.faults.set(issuer, left > 0 ? { ...f, errorsLeft: left } : { ...f, errorRate: 0, errorsLeft: undefined });
   }
 }
 
@@ -104,6 +114,7 @@ export class IssuerController {
     if (f.outage) throw new SimError(503, 'ISSUER_DOWN', `${issuer} is down`);
     await this.sleeper.sleep(f.latencyMs);
     const fail = f.errorRate > 0 && Math.random() < f.errorRate;
+    if (fail) this.faults.spendError(issuer);
     if (fail && !f.errorAfterApply) throw issuerError(issuer);
     return { issuer, failAfter: fail };
   }
@@ -252,6 +263,7 @@ export class IssuerAdminController {
       errorRate: errorRate ?? 0,
       outage: optional(b, 'outage', () => bool(b, 'outage')) ?? false,
       errorAfterApply: optional(b, 'errorAfterApply', () => bool(b, 'errorAfterApply')) ?? false,
+      errorsLeft: optional(b, 'count', () => nonNegativeInt(b, 'count', 1_000_000)),
     };
     this.faults.set(issuer, faults);
     this.log.info('issuer faults set', { issuer, ...faults });
