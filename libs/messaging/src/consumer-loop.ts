@@ -1,5 +1,6 @@
 import { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { JsonLogger } from './logger';
+import { crashPoint } from './crash-point';
 
 export interface ConsumerLoopOptions {
   groupId: string;
@@ -53,6 +54,7 @@ export class ConsumerLoop {
           // After a rebalance this batch may belong to another member now: stop, it will redeliver.
           if (!isRunning() || isStale()) break;
           await this.process(message, batch.topic, batch.partition);
+          crashPoint('after-effect-before-offset-commit');
           resolveOffset(message.offset);
           lastDone = message.offset;
           if (++sinceCommit >= 50) await commit();

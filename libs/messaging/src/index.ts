@@ -15,3 +15,6 @@ export * from './http';
 export * from './on-event';
 export * from './topics-admin';
 export * from './polling-loop';
+export * from './retention';
+export * from './dead-letters';
+export * from './crash-point';

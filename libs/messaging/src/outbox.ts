@@ -3,6 +3,7 @@ import { Producer } from 'kafkajs';
 import { MessageEnvelope } from '@pointsweep/contracts';
 import { JsonLogger } from './logger';
 import { PollingLoop } from './polling-loop';
+import { crashPoint } from './crash-point';
 
 export interface PendingMessage {
   topic: string;
@@ -76,6 +77,7 @@ export class OutboxRelay {
         acks: -1,
         topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })),
       });
+      crashPoint('outbox-after-publish');
       await tx.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
       this.relayed += rows.length;
       return rows.length;

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { CLOCK, JsonLogger, MessagingRuntime, PollingLoop, Sealer } from '@pointsweep/messaging';
+import { CLOCK, crashPoint, JsonLogger, MessagingRuntime, PollingLoop, Sealer } from '@pointsweep/messaging';
 import type { Clock } from '@pointsweep/messaging';
 import { BankClient } from './bank-client';
 import { BankOutcome, decide, Decision, escalate, planCall } from './payout-decision';
@@ -118,6 +118,7 @@ export class PayoutWorker implements OnModuleInit, OnModuleDestroy {
             amountWon: payout.amountWon,
           })
           : await this.bank.inquire(payout.transferDate, payout.bankTransactionId);
+        crashPoint('payout-after-bank-call');
         decision = decide(payout, outcome, this.policy, this.clock.now());
       }
       const recorded = await this.store.record(payout, plan === 'ESCALATE' ? undefined : plan, outcome, decision, this.clock.now());
