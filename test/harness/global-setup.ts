@@ -4,7 +4,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { GenericContainer, type StartedTestContainer, type WaitStrategy } from 'testcontainers';
 import type Dockerode from 'dockerode';
-import { removeLabelledContainers, TEST_LABEL } from './docker';
+import { ownerLabels, removeLabelledContainers, TEST_LABEL } from './docker';
 import { harnessState } from './global-state';
 
 const KAFKA_IMAGE = process.env.POINTSWEEP_KAFKA_IMAGE ?? 'pointsweep/kafka:test';
@@ -153,7 +153,7 @@ async function startKafka(ports: Set<number>): Promise<{ container: StartedTestC
   const t0 = Date.now();
   const container = await new GenericContainer(KAFKA_IMAGE)
     .withNetworkMode('host')
-    .withLabels({ [TEST_LABEL]: 'true', [`${TEST_LABEL}.role`]: 'kafka' })
+    .withLabels({ ...ownerLabels(), [`${TEST_LABEL}.role`]: 'kafka' })
     .withEnvironment({ KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controllerPort), KAFKA_OFFSETS_PARTITIONS: '6' })
     .withWaitStrategy(new ProbeWaitStrategy(`Kafka on ${brokers}`, () => kafkaReady([brokers])))
     .withStartupTimeout(STARTUP_TIMEOUT_MS)
@@ -168,7 +168,7 @@ async function startPostgres(ports: Set<number>): Promise<{ container: StartedTe
   const t0 = Date.now();
   const container = await new GenericContainer(PG_IMAGE)
     .withNetworkMode('host')
-    .withLabels({ [TEST_LABEL]: 'true', [`${TEST_LABEL}.role`]: 'postgres' })
+    .withLabels({ ...ownerLabels(), [`${TEST_LABEL}.role`]: 'postgres' })
     .withEnvironment({ PGPORT: String(port) })
     .withWaitStrategy(new ProbeWaitStrategy(`PostgreSQL on 127.0.0.1:${port}`, () => pgReady(url)))
     .withStartupTimeout(STARTUP_TIMEOUT_MS)

@@ -9,6 +9,8 @@ import { JsonLogger } from './logger';
 import { NestJsonLogger } from './platform.module';
 import { MessagingRuntime } from './runtime';
 import { KafkaOutboxTransport, RethrowRpcErrors } from './transport';
+import { Sealer } from './security';
+import { RetentionJob, retentionFromEnv } from './retention';
 
 export interface ServiceDefinition {
   name: string;
@@ -48,12 +50,15 @@ export async function startService(definition: ServiceDefinition, config: Servic
     strategy: new KafkaOutboxTransport(runtime, {
       groupId: `${config.topicPrefix}.${definition.name}`,
       topics: definition.consumes.map((t) => runtime.topics[t]),
+      sealer: new Sealer(config.keys),
     }),
   }, { inheritAppConfig: true });
   await app.init();
   await app.startAllMicroservices();
   await app.listen(config.httpPort, '127.0.0.1');
   runtime.relay.start();
+  const retention = new RetentionJob(dataSource, logger, retentionFromEnv(process.env), `${definition.name}.retention`);
+  retention.start();
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   logger.info('service started', { url, topics: definition.consumes });
   let closed = false;
@@ -65,6 +70,7 @@ export async function startService(definition: ServiceDefinition, config: Servic
     async close() {
       if (closed) return;
       closed = true;
+      await retention.stop();
       await app.close();
       await runtime.close();
       await dataSource.destroy();

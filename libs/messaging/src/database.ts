@@ -30,7 +30,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DataSource
     schema: options.schema,
     synchronize: false,
     migrationsRun: false,
-    migrations: [MessagingTables1764000000000, ...options.migrations],
+    migrations: [MessagingTables1764000000000, MessagingRetention1764300000000, ...options.migrations],
     migrationsTableName: 'migrations',
     extra: { max: options.poolSize ?? 10, options: `-c search_path=${options.schema}` },
     logging: false,
@@ -80,5 +80,27 @@ export class MessagingTables1764000000000 implements MigrationInterface {
     const s = schemaOf(q);
     await q.query(`DROP TABLE ${s}.inbox`);
     await q.query(`DROP TABLE ${s}.outbox`);
+  }
+}
+
+/**
+ * The inbox remembers a digest of each message's content, so the same id with other content is told apart from
+ * a redelivery; and indexes on the times retention deletes by.
+ */
+export class MessagingRetention1764300000000 implements MigrationInterface {
+  name = 'MessagingRetention1764300000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    const s = schemaOf(q);
+    await q.query(`ALTER TABLE ${s}.inbox ADD COLUMN IF NOT EXISTS content_digest text`);
+    await q.query(`CREATE INDEX IF NOT EXISTS inbox_processed_at ON ${s}.inbox (processed_at)`);
+    await q.query(`CREATE INDEX IF NOT EXISTS outbox_published_at ON ${s}.outbox (published_at) WHERE published_at IS NOT NULL`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    const s = schemaOf(q);
+    await q.query(`DROP INDEX IF EXISTS ${s}.outbox_published_at`);
+    await q.query(`DROP INDEX IF EXISTS ${s}.inbox_processed_at`);
+    await q.query(`ALTER TABLE ${s}.inbox DROP COLUMN IF EXISTS content_digest`);
   }
 }

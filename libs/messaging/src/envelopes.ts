@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { plainToInstance } from 'class-transformer';
 import { validate, ValidationError } from 'class-validator';
 import { ErrorCodes, MessageDefinition, MessageEnvelope, messageDefinition, PointsweepError } from '@pointsweep/contracts';
@@ -60,14 +60,122 @@ async function validated<T extends object>(cls: new () => T, plain: unknown, wha
   return instance;
 }
 
+/**
+ * Codes of the transport's own refusals, beside the contracts' INVALID_MESSAGE, UNKNOWN_MESSAGE_TYPE and
+ * UNSUPPORTED_MESSAGE_VERSION. (To be moved into @pointsweep/contracts' ErrorCodes.)
+ */
+export const MessageErrorCodes = {
+  tooLarge: 'MESSAGE_TOO_LARGE',
+  tooComplex: 'MESSAGE_TOO_COMPLEX',
+  forbiddenKey: 'MESSAGE_FORBIDDEN_KEY',
+  unsafeText: 'MESSAGE_UNSAFE_TEXT',
+  timestampInFuture: 'MESSAGE_TIMESTAMP_IN_FUTURE',
+  tooOld: 'MESSAGE_TOO_OLD',
+  idReused: 'MESSAGE_ID_REUSED_WITH_OTHER_CONTENT',
+  wrongTopic: 'MESSAGE_NOT_FOR_THIS_TOPIC',
+  invalidReplyTopic: 'INVALID_REPLY_TOPIC',
+} as const;
+
+/** Limits on the shape of any message: far above what a real one needs, far below what hurts a consumer. */
+export const MESSAGE_LIMITS = {
+  maxBytes: MAX_MESSAGE_BYTES,
+  /** Objects and arrays nested inside each other (a CashOut needs 3). */
+  maxDepth: 16,
+  /** JSON values in the whole message (a 12-part CashOut has about 50). */
+  maxValues: 2000,
+  maxArrayLength: 100,
+};
+
+/**
+ * Timestamp rule. A message whose occurredAt lies more than `maxFutureSkewMs` (5 minutes) after now, or more than
+ * `maxAgeMs` (3 days) before now, is refused. "Now" is judged generously against both the process clock (which
+ * tests and the demo pin) and the real time, because edge clients stamp real time and services stamp the pinned
+ * clock: a message must be too new for both, or too old for both. The age limit is what makes the inbox's
+ * retention safe: inbox rows are kept longer than any accepted message may be redelivered.
+ */
+export const TIMESTAMP_RULE = {
+  maxFutureSkewMs: 5 * 60_000,
+  maxAgeMs: 7 * 24 * 60 * 60_000,
+};
+
+export interface ParseOptions {
+  /** The process clock's now; the real time is always considered too. Without it, timestamps are not judged. */
+  now?: Date;
+  realNow?: Date;
+  timestampRule?: { maxFutureSkewMs: number; maxAgeMs: number };
+}
+
+/** A refusal of a message whose envelope could be read: the transport can still answer its replyTo. */
+export class EnvelopeRefused extends PointsweepError {
+  constructor(code: string, message: string, readonly envelope: MessageEnvelope) {
+    super(code, message);
+  }
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+// NUL (PostgreSQL refuses it in text and jsonb) and unpaired UTF-16 surrogates (not representable in UTF-8).
+const UNSAFE_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Walks the parsed JSON without recursion (a deeply nested message must not overflow the stack here or later in
+ * class-transformer) and refuses what no contract allows: too deep, too many values, too long an array,
+ * prototype keys, NUL or unpaired surrogates in any key or string.
+ */
+export function checkShape(plain: unknown, limits = MESSAGE_LIMITS): void {
+  const stack: { value: unknown; depth: number }[] = [{ value: plain, depth: 0 }];
+  let values = 0;
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop()!;
+    if (++values > limits.maxValues) throw new PointsweepError(MessageErrorCodes.tooComplex, `message has more than ${limits.maxValues} JSON values`);
+    if (typeof value === 'string') {
+      if (UNSAFE_TEXT.test(value)) throw new PointsweepError(MessageErrorCodes.unsafeText, 'message text holds a NUL character or an unpaired surrogate');
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= limits.maxDepth) throw new PointsweepError(MessageErrorCodes.tooComplex, `message is nested deeper than ${limits.maxDepth} levels`);
+    if (Array.isArray(value)) {
+      if (value.length > limits.maxArrayLength) {
+        throw new PointsweepError(MessageErrorCodes.tooComplex, `message holds an array of ${value.length} items, more than ${limits.maxArrayLength}`);
+      }
+      for (const item of value) stack.push({ value: item, depth: depth + 1 });
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      if (FORBIDDEN_KEYS.has(key)) throw new PointsweepError(MessageErrorCodes.forbiddenKey, `message holds the forbidden key "${key}"`);
+      if (UNSAFE_TEXT.test(key)) throw new PointsweepError(MessageErrorCodes.unsafeText, 'message key holds a NUL character or an unpaired surrogate');
+      stack.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1 });
+    }
+  }
+}
+
+/** Applies TIMESTAMP_RULE to a validated envelope; see there. */
+export function checkTimestamp(envelope: MessageEnvelope, options: ParseOptions): void {
+  if (!options.now) return;
+  const rule = options.timestampRule ?? TIMESTAMP_RULE;
+  const at = Date.parse(envelope.occurredAt);
+  const nows = [options.now.getTime(), (options.realNow ?? new Date()).getTime()];
+  if (at > Math.max(...nows) + rule.maxFutureSkewMs) {
+    throw new EnvelopeRefused(MessageErrorCodes.timestampInFuture,
+      `occurredAt ${envelope.occurredAt} is more than ${rule.maxFutureSkewMs / 60_000} minutes in the future`, envelope);
+  }
+  if (at < Math.min(...nows) - rule.maxAgeMs) {
+    throw new EnvelopeRefused(MessageErrorCodes.tooOld,
+      `occurredAt ${envelope.occurredAt} is more than ${rule.maxAgeMs / 3_600_000} hours old; a message this old may no longer be deduplicated`, envelope);
+  }
+}
+
 /** Parses raw bytes into an envelope, or throws a PointsweepError saying exactly what is wrong. */
-export async function parseEnvelope(raw: Buffer | null): Promise<MessageEnvelope> {
+export async function parseEnvelope(raw: Buffer | null, options: ParseOptions = {}): Promise<MessageEnvelope> {
   if (!raw || raw.length === 0) throw new PointsweepError(ErrorCodes.invalidMessage, 'message has no value');
   if (raw.length > MAX_MESSAGE_BYTES) {
-    throw new PointsweepError(ErrorCodes.invalidMessage, `message is ${raw.length} bytes, more than ${MAX_MESSAGE_BYTES}`);
+    throw new PointsweepError(MessageErrorCodes.tooLarge, `message is ${raw.length} bytes, more than ${MAX_MESSAGE_BYTES}`);
   }
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(raw);
-  if (text.includes('\uFFFD')) throw new PointsweepError(ErrorCodes.invalidMessage, 'message is not valid UTF-8');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    throw new PointsweepError(ErrorCodes.invalidMessage, 'message is not valid UTF-8');
+  }
   let plain: unknown;
   try {
     plain = JSON.parse(text);
@@ -77,7 +185,22 @@ export async function parseEnvelope(raw: Buffer | null): Promise<MessageEnvelope
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
     throw new PointsweepError(ErrorCodes.invalidMessage, 'message is not a JSON object');
   }
-  return validated(MessageEnvelope, plain, 'envelope') as Promise<MessageEnvelope>;
+  checkShape(plain);
+  const envelope = (await validated(MessageEnvelope, plain, 'envelope')) as MessageEnvelope;
+  checkTimestamp(envelope, options);
+  return envelope;
+}
+
+/** A digest of the envelope's content, key order aside: tells a redelivery from another message reusing the id. */
+export function contentDigest(envelope: MessageEnvelope): string {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+    }
+    return value;
+  };
+  return createHash('sha256').update(JSON.stringify(canonical({ ...envelope }))).digest('base64url');
 }
 
 /** Checks the envelope's type and version against the contracts and validates its payload. */

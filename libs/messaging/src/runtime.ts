@@ -6,6 +6,7 @@ import { Clock } from './clock';
 import { JsonLogger, kafkaLogCreator } from './logger';
 import { OutboxRelay } from './outbox';
 import { createTopicsAndWait } from './topics-admin';
+import { DEAD_LETTER_RETENTION_MS } from './retention';
 
 export interface RuntimeOptions {
   service: string;
@@ -70,7 +71,13 @@ export class MessagingRuntime {
 
   async ensureTopics(): Promise<void> {
     const admin = await this.kafkaAdmin();
-    await createTopicsAndWait(admin, Object.values(this.topics).map((topic) => ({ topic, numPartitions: this.options.topicPartitions ?? 6 })));
+    // Dead letters are kept as long as they could be replayed; other topics take the broker's retention.
+    const deadLetterRetention = [{ name: 'retention.ms', value: String(DEAD_LETTER_RETENTION_MS) }];
+    await createTopicsAndWait(admin, Object.values(this.topics).map((topic) => ({
+      topic,
+      numPartitions: this.options.topicPartitions ?? 6,
+      ...(topic === this.topics.deadLetter ? { configEntries: deadLetterRetention } : {}),
+    })));
   }
 
   async kafkaAdmin(): Promise<Admin> {

@@ -4,7 +4,7 @@ import { Admin } from 'kafkajs';
  * Creates topics and waits until every partition has a leader. kafkajs's own waitForLeaders gives up when a
  * KRaft broker briefly answers "does not host this topic-partition" for a topic it has just created.
  */
-export async function createTopicsAndWait(admin: Admin, topics: { topic: string; numPartitions: number; replicationFactor?: number }[], timeoutMs = 30000): Promise<void> {
+export async function createTopicsAndWait(admin: Admin, topics: { topic: string; numPartitions: number; replicationFactor?: number; configEntries?: { name: string; value: string }[] }[], timeoutMs = 30000): Promise<void> {
   if (topics.length === 0) return;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

@@ -88,3 +88,24 @@ describe('parsePart', () => {
     expect(() => parse('quote --part BC_TOP:1 --part bc_top:2')).toThrow(/twice/);
   });
 });
+
+describe('dlq subcommands', () => {
+  it('parses dlq list and dlq replay', () => {
+    expect(parseCommandLine(['dlq', 'list']).command).toEqual({ name: 'dlq-list' });
+    expect(parseCommandLine(['dlq', 'list', '--limit', '5']).command).toEqual({ name: 'dlq-list', limit: 5 });
+    const id = '0b5e1f9a-6a53-4c8e-9a55-2b6f9f0f2a11';
+    expect(parseCommandLine(['dlq', 'replay', '--message-id', id]).command).toEqual({ name: 'dlq-replay', messageId: id, fromTopic: undefined });
+    expect(parseCommandLine(['dlq', 'replay', '--all-from-topic', 'pointsweep.ledger.commands']).command)
+      .toEqual({ name: 'dlq-replay', messageId: undefined, fromTopic: 'pointsweep.ledger.commands' });
+  });
+
+  it('refuses what it cannot mean', () => {
+    expect(() => parseCommandLine(['dlq'])).toThrow(/dlq takes list or replay/);
+    expect(() => parseCommandLine(['dlq', 'purge'])).toThrow(/dlq takes list or replay/);
+    expect(() => parseCommandLine(['dlq', 'list', '--limit', '0'])).toThrow(/--limit/);
+    expect(() => parseCommandLine(['dlq', 'replay'])).toThrow(/either --message-id/);
+    expect(() => parseCommandLine(['dlq', 'replay', '--message-id', 'x', '--all-from-topic', 't'])).toThrow(/either --message-id/);
+    expect(() => parseCommandLine(['dlq', 'replay', '--message-id', 'not-a-uuid'])).toThrow(/uuid/);
+    expect(() => parseCommandLine(['dlq', 'list', '--message-id', 'x'])).toThrow(/dlq list does not take --message-id/);
+  });
+});

@@ -36,7 +36,9 @@ export type CliCommand =
   | { name: 'status'; cashOutId: string; wait: boolean }
   | { name: 'release-due'; operator: string }
   | { name: 'manual-review'; operator: string }
-  | { name: 'audit'; databaseUrl: string; schema?: string; requireTerminal: boolean };
+  | { name: 'audit'; databaseUrl: string; schema?: string; requireTerminal: boolean }
+  | { name: 'dlq-list'; limit?: number }
+  | { name: 'dlq-replay'; messageId?: string; fromTopic?: string };
 
 export interface ParsedCommandLine {
   global: GlobalOptions;
@@ -82,6 +84,9 @@ const OPTIONS = {
   schema: { type: 'string' },
   'require-terminal': { type: 'boolean' },
   verbose: { type: 'boolean' },
+  limit: { type: 'string' },
+  'message-id': { type: 'string' },
+  'all-from-topic': { type: 'string' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -98,6 +103,8 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'release-due': ['operator'],
   'manual-review': ['operator'],
   audit: ['database-url', 'schema', 'require-terminal'],
+  'dlq-list': ['limit'],
+  'dlq-replay': ['message-id', 'all-from-topic'],
   help: [],
 };
 
@@ -121,6 +128,10 @@ Operator:
   manual-review --operator NAME        cash-out parts no rule could settle
   audit --database-url URL [--schema ledger] [--require-terminal]
                                        check the ledger (read-only); exit status 1 when a check fails
+  dlq list [--limit N]                 dead-lettered messages with their reasons (newest N)
+  dlq replay --message-id ID | --all-from-topic TOPIC
+                                       re-publish the original bytes to their source topic (idempotent:
+                                       consumers' inboxes absorb what was already processed)
 
 Global options (environment variable, default):
   --brokers HOST:PORT[,HOST:PORT]  (KAFKA_BROKERS, ${DEFAULTS.brokers})
@@ -195,6 +206,11 @@ function globalOptions(values: Values, env: Record<string, string | undefined>):
 /** Which command the positionals name: `accounts register` is one command. */
 function commandName(positionals: string[]): { name: string; rest: string[] } {
   const [first, ...rest] = positionals;
+  if (first === 'dlq') {
+    const [sub, ...more] = rest;
+    if (sub !== 'list' && sub !== 'replay') throw new UsageError(`dlq takes list or replay${sub ? `, not "${sub}"` : ''}`);
+    return { name: `dlq-${sub}`, rest: more };
+  }
   if (first === 'accounts') {
     const [sub, ...more] = rest;
     if (sub !== 'register') throw new UsageError(`accounts takes one subcommand: register${sub ? `, not "${sub}"` : ''}`);
@@ -224,7 +240,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
   if (!allowed) throw new UsageError(`unknown command "${positionals[0]}"; run pointsweep help`);
   for (const option of Object.keys(values) as OptionName[]) {
     if (!allowed.includes(option) && !(GLOBAL_OPTIONS as readonly string[]).includes(option)) {
-      throw new UsageError(`${name.replace('-register', ' register')} does not take --${option}`);
+      throw new UsageError(`${name.replace('-register', ' register').replace(/^dlq-/, 'dlq ')} does not take --${option}`);
     }
   }
   const positionalsAllowed = name === 'consent' ? 1 : 0;
@@ -285,6 +301,20 @@ function commandFrom(name: string, rest: string[], values: Values): CliCommand {
       return { name, operator: required(values, 'operator', name) };
     case 'audit':
       return { name, databaseUrl: required(values, 'database-url', 'audit'), schema: values.schema, requireTerminal: values['require-terminal'] ?? false };
+    case 'dlq-list': {
+      if (values.limit === undefined) return { name };
+      const limit = Number(values.limit);
+      if (!Number.isSafeInteger(limit) || limit < 1) throw new UsageError(`--limit must be a whole number of at least 1, not "${values.limit}"`);
+      return { name, limit };
+    }
+    case 'dlq-replay': {
+      const messageId = values['message-id'];
+      const fromTopic = values['all-from-topic'];
+      if ((messageId === undefined) === (fromTopic === undefined)) throw new UsageError('dlq replay takes either --message-id ID or --all-from-topic TOPIC');
+      if (messageId !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(messageId)) throw new UsageError('--message-id must be a message id (uuid)');
+      if (fromTopic !== undefined && !/^[a-zA-Z0-9._-]{1,249}$/.test(fromTopic)) throw new UsageError(`--all-from-topic must be a topic name, not "${fromTopic}"`);
+      return { name, messageId, fromTopic };
+    }
     default:
       return { name: 'help' };
   }

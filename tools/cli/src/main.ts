@@ -7,6 +7,7 @@ import { PointsweepError } from '@pointsweep/contracts';
 import { parseCommandLine } from './args';
 import { loadAuditLedger } from './audit';
 import { runCli } from './run';
+import { deadLetterTool } from './dlq';
 import { fileSessionStore } from './session';
 
 async function smsCode(simulatorsUrl: string, phone: string): Promise<string> {
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
     },
     readSmsCode: smsCode,
     auditLedger: loadAuditLedger,
+    deadLetters: () => deadLetterTool(env),
     now: () => new Date(),
     sleep: (ms) => sleep(ms),
     out: (text) => process.stdout.write(`${text}\n`),

@@ -149,3 +149,35 @@ describe('errorView and isSettled', () => {
     expect(isSettled(view('IN_PROGRESS', 'PAYING'))).toBe(false);
   });
 });
+
+describe('runCli dlq', () => {
+  const deadLetter = {
+    reason: { code: 'OUTCOME_UNKNOWN', message: 'timed out', retriable: true }, consumer: 'p.identity', source: { topic: 'p.identity.commands', partition: 0, offset: '7' },
+    attempts: 5, failedAt: '2026-11-25T01:00:00.000Z', messageId: '0b5e1f9a-6a53-4c8e-9a55-2b6f9f0f2a11', messageType: 'RegisterPayoutAccount', original: null,
+    sealedOriginal: 's1.x.y.z', originalBytes: 300, originalSha256: 'ab',
+  };
+
+  it('lists dead letters and replays one by message id', async () => {
+    const asked: unknown[] = [];
+    const tool = {
+      list: async (o: unknown) => { asked.push(o); return [{ partition: 0, offset: '3', key: 'k', deadLetter }]; },
+      replay: async (o: unknown) => { asked.push(o); return [{ partition: 0, offset: '3', messageId: deadLetter.messageId, topic: 'p.identity.commands', replayed: true }]; },
+    };
+    const h = harness({}, {});
+    await expect(h.run('dlq list --limit 5', { deadLetters: () => tool })).resolves.toBe(0);
+    expect(h.out.join('\n')).toMatch(/1 dead letter\(s\):[\s\S]*OUTCOME_UNKNOWN[\s\S]*RegisterPayoutAccount/);
+    await expect(h.run(`dlq replay --message-id ${deadLetter.messageId}`, { deadLetters: () => tool })).resolves.toBe(0);
+    expect(h.out.join('\n')).toMatch(/replayed 1 of 1/);
+    expect(asked).toEqual([
+      { brokers: ['127.0.0.1:9092'], prefix: 'pointsweep', limit: 5 },
+      { brokers: ['127.0.0.1:9092'], prefix: 'pointsweep', messageId: deadLetter.messageId, fromTopic: undefined },
+    ]);
+  });
+
+  it('fails when nothing matched', async () => {
+    const tool = { list: async () => [], replay: async () => [] };
+    const h = harness({}, {});
+    await expect(h.run('dlq replay --all-from-topic p.ledger.commands', { deadLetters: () => tool })).resolves.toBe(1);
+    expect(h.out.join('\n')).toMatch(/nothing replayed/);
+  });
+});

@@ -12,6 +12,7 @@ import {
   formatOverview, formatQuote, formatReleased, formatVerificationStarted, formatVerified,
 } from './format';
 import { requirePerson, Session, SessionStore } from './session';
+import { DeadLetterTool, formatDeadLetters, formatReplay } from './dlq';
 
 export type CliClient = Pick<
   PointsweepClient,
@@ -27,6 +28,8 @@ export interface CliDependencies {
   session: SessionStore;
   readSmsCode(simulatorsUrl: string, phone: string): Promise<string>;
   auditLedger(): Promise<AuditLedger>;
+  /** The dead-letter tool (pointsweep dlq); optional so fakes without it keep working. */
+  deadLetters?(): DeadLetterTool;
   now(): Date;
   sleep(ms: number): Promise<void>;
   out(text: string): void;
@@ -222,6 +225,17 @@ async function execute(command: CliCommand, global: ParsedCommandLine['global'],
       return { result: items, text: formatManualReview(items), exitCode: 0 };
     }
 
+    case 'dlq-list': {
+      const records = await deadLetterTool(deps).list({ brokers: global.brokers, prefix: global.prefix, limit: command.limit });
+      return { result: records, text: formatDeadLetters(records), exitCode: 0 };
+    }
+
+    case 'dlq-replay': {
+      const outcomes = await deadLetterTool(deps).replay({ brokers: global.brokers, prefix: global.prefix, messageId: command.messageId, fromTopic: command.fromTopic });
+      const skipped = outcomes.filter((o) => !o.replayed).length;
+      return { result: outcomes, text: formatReplay(outcomes), exitCode: outcomes.length === 0 || skipped > 0 ? 1 : 0 };
+    }
+
     case 'audit': {
       const audit = await deps.auditLedger();
       const report = await audit({ databaseUrl: command.databaseUrl, ...(command.schema ? { schema: command.schema } : {}), ...(command.requireTerminal ? { requireTerminal: true } : {}) });
@@ -235,6 +249,11 @@ async function execute(command: CliCommand, global: ParsedCommandLine['global'],
       };
     }
   }
+}
+
+function deadLetterTool(deps: CliDependencies): DeadLetterTool {
+  if (!deps.deadLetters) throw new PointsweepError('DLQ_UNAVAILABLE', 'this CLI was built without the dead-letter tool');
+  return deps.deadLetters();
 }
 
 /** Settled for waiting: no longer in progress, or every part is done or scheduled for a later business day. */

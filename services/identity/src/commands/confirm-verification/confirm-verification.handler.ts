@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, Inject } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { ConfirmIdentityVerification, ErrorCodes, IdentityVerified, PointsweepError } from '@pointsweep/contracts';
 import { AssertionSigner, callJson, MessageContext, SERVICE_CONFIG, Sealer, ServiceConfig } from '@pointsweep/messaging';
 
 const ASSERTION_TTL_SECONDS = 30 * 60;
+
+/** Wrong or right, at most this many codes are tried per verification; fewer than the carrier's own limit (5). */
+export const MAX_CODE_ATTEMPTS = 3;
+export const TOO_MANY_CODE_ATTEMPTS = 'VERIFICATION_ATTEMPTS_EXCEEDED';
 
 @Controller()
 export class ConfirmVerificationHandler {
@@ -12,22 +17,58 @@ export class ConfirmVerificationHandler {
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
     private readonly sealer: Sealer,
     private readonly signer: AssertionSigner,
+    private readonly dataSource: DataSource,
   ) {}
+
+  /**
+   * Takes one attempt from the verification's allowance, committed at once (outside the handler's transaction, so
+   * a refused code still counts). Returns false when the allowance is used up.
+   */
+  private async takeAttempt(verificationId: string): Promise<boolean> {
+    const rows = await this.dataSource.query(
+      `UPDATE verifications SET code_attempts = code_attempts + 1 WHERE id = $1 AND status = 'PENDING' AND code_attempts < $2 RETURNING code_attempts`,
+      [verificationId, MAX_CODE_ATTEMPTS],
+    );
+    return affected(rows) > 0;
+  }
+
+  /** Gives an attempt back when the carrier never judged the code (it did not answer). */
+  private async returnAttempt(verificationId: string): Promise<void> {
+    await this.dataSource.query(`UPDATE verifications SET code_attempts = code_attempts - 1 WHERE id = $1 AND code_attempts > 0`, [verificationId]);
+  }
 
   /** The carrier confirms the code and tells us the person's ci; the same ci is always the same person. */
   @MessagePattern(ConfirmIdentityVerification.name)
   async handle(@Payload() command: ConfirmIdentityVerification, @Ctx() ctx: MessageContext): Promise<IdentityVerified> {
+    // The attempt is taken on its own connection and committed at once, so a wrong code counts even though this
+    // transaction is rolled back. This transaction takes no row lock before the carrier answers (the attempt's
+    // connection may need the row again to give the attempt back); the PENDING → CONFIRMED update decides a race.
+    if (!(await this.takeAttempt(command.verificationId))) {
+      const found: { status: string }[] = await ctx.tx.query(`SELECT status FROM verifications WHERE id = $1`, [command.verificationId]);
+      if (found.length === 0) throw new PointsweepError(ErrorCodes.notFound, 'no such verification');
+      if (found[0].status !== 'PENDING') throw new PointsweepError(ErrorCodes.verificationFailed, 'this verification is already used');
+      throw new PointsweepError(TOO_MANY_CODE_ATTEMPTS, `${MAX_CODE_ATTEMPTS} codes were tried for this verification; start a new one`);
+    }
     const rows: { carrier_transaction_id: string; sealed_identity: string; status: string }[] = await ctx.tx.query(
-      `SELECT carrier_transaction_id, sealed_identity, status FROM verifications WHERE id = $1 FOR UPDATE`,
+      `SELECT carrier_transaction_id, sealed_identity, status FROM verifications WHERE id = $1`,
       [command.verificationId],
     );
     if (rows.length === 0) throw new PointsweepError(ErrorCodes.notFound, 'no such verification');
     if (rows[0].status !== 'PENDING') throw new PointsweepError(ErrorCodes.verificationFailed, 'this verification is already used');
-    const response = await callJson<{ ci?: string; code?: string; message?: string }>(
-      `${this.config.simulatorsUrl}/carrier/verifications/${encodeURIComponent(rows[0].carrier_transaction_id)}/confirm`,
-      { body: { code: command.code } },
-    );
-    if (response.status >= 500) throw new PointsweepError('CARRIER_UNAVAILABLE', 'the mobile carrier did not answer', true);
+    let response: Awaited<ReturnType<typeof callJson<{ ci?: string; code?: string; message?: string }>>>;
+    try {
+      response = await callJson<{ ci?: string; code?: string; message?: string }>(
+        `${this.config.simulatorsUrl}/carrier/verifications/${encodeURIComponent(rows[0].carrier_transaction_id)}/confirm`,
+        { body: { code: command.code } },
+      );
+    } catch (error) {
+      await this.returnAttempt(command.verificationId);
+      throw error;
+    }
+    if (response.status >= 500) {
+      await this.returnAttempt(command.verificationId);
+      throw new PointsweepError('CARRIER_UNAVAILABLE', 'the mobile carrier did not answer', true);
+    }
     if (response.status !== 200 || !response.body?.ci) {
       throw new PointsweepError(ErrorCodes.verificationFailed, `verification failed: ${response.body?.code ?? response.status}`);
     }
@@ -39,8 +80,18 @@ export class ConfirmVerificationHandler {
        RETURNING id`,
       [personId, ci, rows[0].sealed_identity, ctx.acceptedAt],
     );
-    await ctx.tx.query(`UPDATE verifications SET status = 'CONFIRMED', person_id = $2 WHERE id = $1`, [command.verificationId, person[0].id]);
+    const confirmed = await ctx.tx.query(
+      `UPDATE verifications SET status = 'CONFIRMED', person_id = $2 WHERE id = $1 AND status = 'PENDING' RETURNING id`,
+      [command.verificationId, person[0].id],
+    );
+    if (affected(confirmed) === 0) throw new PointsweepError(ErrorCodes.verificationFailed, 'this verification is already used');
     const { token, expiresAt } = this.signer.sign(person[0].id, ctx.acceptedAt, ASSERTION_TTL_SECONDS);
     return { personId: person[0].id, assertion: token, assertionExpiresAt: expiresAt.toISOString() };
   }
+}
+
+/** TypeORM answers an UPDATE with [rows, affected]. */
+function affected(result: unknown): number {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[1];
+  return Array.isArray(result) ? result.length : 0;
 }

@@ -1,0 +1,142 @@
+import { execFileSync } from 'node:child_process';
+import { Kafka, logLevel } from 'kafkajs';
+import { auditLedger } from '@pointsweep/conversion-ledger';
+import { awaitCashOut, onboardPerson, simulatorAdmin } from '@pointsweep/client';
+import { bankSettlementService } from '@pointsweep/bank-settlement';
+import { conversionLedgerService } from '@pointsweep/conversion-ledger';
+import { identityService } from '@pointsweep/identity';
+import { issuerAggregationService } from '@pointsweep/issuer-aggregation';
+import { kstInstant, offsetClock, ServiceDefinition } from '@pointsweep/messaging';
+import { connectingInformation } from '@pointsweep/simulators';
+import { kafkaBrokers, randomName, waitFor } from './harness';
+import { ChildService, startChildService } from './system/child-service';
+import { startTestSystem, TestSystem } from './system/system';
+
+process.env.BREAKER_RESET_TIMEOUT_MS = '1500';
+process.env.PAYOUT_BASE_DELAY_MS = '200';
+process.env.WATCHDOG_NUDGE_AFTER_MS = '5000';
+// A crashed worker's lease must run out quickly for the test; it still outlasts every bank call.
+process.env.PAYOUT_TRANSFER_TIMEOUT_MS = '1000';
+process.env.PAYOUT_INQUIRY_TIMEOUT_MS = '1000';
+process.env.PAYOUT_LEASE_MS = '3000';
+
+const BUSINESS_MORNING = kstInstant('2026-11-26', '10:00');
+
+/**
+ * The deterministic fault scenarios: one service runs as its own process and dies (SIGKILL) at a fixed crash point
+ * mid-saga, then starts again; the broker and the database restart under load; a card company goes down and back.
+ * After each, the person is paid exactly once and the ledger audit passes.
+ */
+describe('faults: nothing is lost or paid twice', () => {
+  const children: ChildService[] = [];
+
+  afterEach(async () => {
+    await Promise.all(children.splice(0).map((c) => c.stop()));
+  });
+
+  async function crashAndRecover(childName: string, inProcess: ServiceDefinition[], crashAt: string, program: { issuer: string; program: string }) {
+    const system = await startTestSystem({ clock: offsetClock(BUSINESS_MORNING), services: inProcess });
+    try {
+      const doomed = await startChildService(childName, system.config, { POINTSWEEP_CRASH_AT: crashAt });
+      children.push(doomed);
+      const person = await onboardPerson(system.client, system.simulatorsUrl, [program.issuer]);
+      const ci = connectingInformation(system.prefix, person.name, person.birthDate, person.phone);
+      await simulatorAdmin(system.simulatorsUrl, `/admin/issuers/${program.issuer}/members/${ci}/programs/${program.program}`, { balance: 5000 });
+      const request = { assertion: person.assertion, requestId: randomName('crash'), accountId: person.accountId, parts: [{ program: program.program, points: 3000 }] };
+      // The reply may die with the process; the request id makes asking again safe.
+      system.client.cashOut(request, person.personId).catch(() => undefined);
+      const ended = await Promise.race([doomed.exited, new Promise<string>((ok) => setTimeout(() => ok('still running'), 60000))]);
+      expect(ended).toBe('SIGKILL');
+      children.push(await startChildService(childName, system.config));
+      const accepted = await system.client.cashOut(request, person.personId);
+      const settled = await awaitCashOut(system.client, person, accepted.cashOutId, 90000);
+      expect(settled.state).toBe('COMPLETED');
+      const transfers: { accountNumber: string; amountWon: number }[] = await (await fetch(`${system.simulatorsUrl}/admin/bank/transfers`)).json();
+      expect(transfers.filter((t) => t.accountNumber === person.accountNumber).map((t) => t.amountWon)).toEqual([settled.parts[0].won]);
+      const points = await (await fetch(`${system.simulatorsUrl}/issuers/${program.issuer}/members/${ci}/points`)).json();
+      expect(points.programs.find((p: { program: string }) => p.program === program.program).balance).toBe(5000 - settled.parts[0].pointsConsumed);
+      const audit = await auditLedger({ databaseUrl: system.database.url, requireTerminal: true });
+      expect(audit.checks.filter((c) => !c.ok)).toEqual([]);
+    } finally {
+      await Promise.all(children.splice(0).map((c) => c.stop()));
+      await system.close();
+    }
+  }
+
+  it('pays once when settlement dies right after the bank call, before recording it', async () => {
+    await crashAndRecover('bank-settlement', [identityService, issuerAggregationService, conversionLedgerService], 'payout-after-bank-call', { issuer: 'KB', program: 'KB_POINTREE' });
+  });
+
+  it('redeems once when the card-company service dies after redeeming, before committing', async () => {
+    await crashAndRecover('issuer-aggregation', [identityService, conversionLedgerService, bankSettlementService], 'before-commit:RedeemPoints', { issuer: 'SHINHAN', program: 'SHINHAN_MYSHINHAN' });
+  });
+
+  it('absorbs the duplicates when the ledger dies after publishing its outbox, before marking it', async () => {
+    await crashAndRecover('conversion-ledger', [identityService, issuerAggregationService, bankSettlementService], 'outbox-after-publish', { issuer: 'NH', program: 'NH_POINT' });
+  });
+
+  it('applies a message once when the ledger dies after its effect, before committing the offset', async () => {
+    await crashAndRecover('conversion-ledger', [identityService, issuerAggregationService, bankSettlementService], 'after-effect-before-offset-commit', { issuer: 'BC', program: 'BC_TOP' });
+  });
+
+  describe('with the whole system in this process', () => {
+    let system: TestSystem;
+    beforeAll(async () => {
+      system = await startTestSystem({ clock: offsetClock(BUSINESS_MORNING) });
+    });
+    afterAll(async () => {
+      await system?.close();
+    });
+
+    it('opens a card company\'s breaker while it is down, keeps the others fresh, and closes it after recovery', async () => {
+      const person = await onboardPerson(system.client, system.simulatorsUrl, ['LOTTE', 'KB']);
+      const states: string[] = [];
+      const kafka = new Kafka({ brokers: kafkaBrokers(), clientId: 'breaker-watch', logLevel: logLevel.NOTHING });
+      const consumer = kafka.consumer({ groupId: randomName('breaker-watch') });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [`${system.prefix}.issuer.events`], fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          const envelope = JSON.parse(message.value!.toString());
+          if (envelope.type === 'IssuerBreakerStateChanged' && envelope.payload.issuer === 'LOTTE') states.push(envelope.payload.state);
+        },
+      });
+      try {
+        await simulatorAdmin(system.simulatorsUrl, '/admin/issuers/LOTTE/faults', { outage: true });
+        await waitFor(async () => {
+          const overview = await system.client.lookupPoints({ assertion: person.assertion }, person.personId);
+          expect(overview.programs.find((p) => p.program === 'KB_POINTREE')!.status).toBe('FRESH');
+          return states.includes('OPEN');
+        }, { timeoutMs: 60000, intervalMs: 100, description: 'LOTTE\'s breaker to open' });
+        await simulatorAdmin(system.simulatorsUrl, '/admin/issuers/LOTTE/faults', {});
+        await waitFor(async () => {
+          await system.client.lookupPoints({ assertion: person.assertion }, person.personId);
+          return states.includes('CLOSED');
+        }, { timeoutMs: 60000, intervalMs: 300, description: 'LOTTE\'s breaker to close after recovery' });
+        const ready = await (await fetch(`${system.services.get('issuer-aggregation')!.url}/health/ready`)).json();
+        expect(ready.checks.breakers.detail.LOTTE).toBe('closed');
+      } finally {
+        await simulatorAdmin(system.simulatorsUrl, '/admin/issuers/LOTTE/faults', {});
+        await consumer.disconnect();
+      }
+    });
+
+    it.each([['kafka', 'the Kafka broker'], ['postgres', 'PostgreSQL']])('finishes a cash-out started before %s restarts', async (image, _what) => {
+      const person = await onboardPerson(system.client, system.simulatorsUrl, ['HANA']);
+      const accepted = await system.client.cashOut(
+        { assertion: person.assertion, requestId: randomName('restart'), accountId: person.accountId, parts: [{ program: 'HANA_MONEY', points: 900 }] },
+        person.personId,
+      );
+      const container = execFileSync('docker', ['ps', '-q', '--filter', `label=dev.pointsweep.test.owner-pid=${process.pid}`, '--filter', `label=dev.pointsweep.test.role=${image}`]).toString().trim();
+      expect(container).not.toBe('');
+      execFileSync('docker', ['restart', '-t', '5', container]);
+      const settled = await waitFor(
+        () => awaitCashOut(system.client, person, accepted.cashOutId, 20000).catch(() => undefined),
+        { timeoutMs: 120000, intervalMs: 1000, description: 'the cash-out to settle after the restart' },
+      );
+      expect(settled.state).toBe('COMPLETED');
+      const audit = await auditLedger({ databaseUrl: system.database.url });
+      expect(audit.checks.filter((c) => !c.ok)).toEqual([]);
+    });
+  });
+});
