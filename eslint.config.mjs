@@ -20,7 +20,7 @@ export default [
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: ['scope:contracts'] },
-            { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib', 'type:service'] },
+            { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib', 'type:service', 'type:tool'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:service'] },
           ],
         },
@@ -34,10 +34,10 @@ export default [
       '@nx/enforce-module-boundaries': [
         'error',
         {
-          allow: ['@pointsweep/identity', '@pointsweep/issuer-aggregation', '@pointsweep/conversion-ledger', '@pointsweep/bank-settlement', '@pointsweep/simulators'],
+          allow: ['@pointsweep/bench', '@pointsweep/identity', '@pointsweep/issuer-aggregation', '@pointsweep/conversion-ledger', '@pointsweep/bank-settlement', '@pointsweep/simulators'],
           enforceBuildableLibDependency: false,
           depConstraints: [
-            { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib', 'type:service'] },
+            { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib', 'type:service', 'type:tool'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:service'] },
           ],
         },

@@ -5,6 +5,7 @@ const shared = {
   moduleNameMapper: {
     '^@pointsweep/(contracts|messaging|client|banking)$': '<rootDir>/libs/$1/src/index.ts',
     '^@pointsweep/(identity|issuer-aggregation|conversion-ledger|bank-settlement|simulators)$': '<rootDir>/services/$1/src/index.ts',
+    '^@pointsweep/(bench|cli)$': '<rootDir>/tools/$1/src/index.ts',
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/tools', '<rootDir>/test'],

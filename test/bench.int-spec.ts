@@ -1,0 +1,42 @@
+import { kstInstant, offsetClock } from '@pointsweep/messaging';
+// Relative until the root maps @pointsweep/bench (jest moduleNameMapper) and lets type:test use type:tool.
+import { runBench } from '@pointsweep/bench';
+import { startTestSystem, TestSystem } from './system/system';
+
+// The benchmark once, at a small scale, on the in-process system: proves the load generator works end to end and
+// that its audit passes. Benchmarks print figures; this spec asserts no timings.
+describe('the launch-day benchmark at a small scale', () => {
+  let system: TestSystem;
+
+  beforeAll(async () => {
+    system = await startTestSystem({ clock: offsetClock(kstInstant('2026-11-26', '10:00')) });
+  });
+
+  afterAll(async () => {
+    await system?.close();
+  });
+
+  it('sweeps every person\'s programs to a terminal or scheduled state, and the ledger audit and the bench\'s count pass', async () => {
+    const result = await runBench(
+      { people: 40, issuersPerPerson: 5, rampSeconds: 5, durationSeconds: 15, concurrency: 20, lookupOnlyShare: 0.1, drainSeconds: 90, pollIntervalMs: 250 },
+      {
+        client: async () => system.client,
+        brokers: system.config.kafkaBrokers,
+        prefix: system.prefix,
+        simulatorsUrl: system.simulatorsUrl,
+        simulatorsSeed: system.prefix,
+        ledgerDatabaseUrl: system.database.url,
+        ledgerSchema: 'ledger',
+      },
+    );
+    const failed = result.audit.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+    expect(failed).toEqual([]);
+    expect(result.audit.ok).toBe(true);
+    expect(result.people.failures).toEqual({});
+    expect(result.people).toMatchObject({ started: 40, finished: 40, failed: 0, notStarted: 0 });
+    expect(result.cashOuts.accepted).toBe(40 - result.people.lookupOnly);
+    expect(result.cashOuts.parts).toBeGreaterThan(100);
+    expect(Object.keys(result.cashOuts.partStates).sort().every((s) => ['PAID', 'SCHEDULED', 'FAILED', 'MANUAL_REVIEW'].includes(s))).toBe(true);
+    expect(result.cashOuts.acceptedToTerminalMs.count).toBe(result.cashOuts.parts);
+  }, 240_000);
+});

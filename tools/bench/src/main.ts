@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_LEDGER_APPEND_OPTIONS, ledgerAppendMarkdown, runLedgerAppendBench } from './ledger-append-bench';
+import { stackProcessMatchers } from './proc-sampler';
+import { appendToBenchmarks, benchMarkdown } from './report';
+import { BenchOptions, DEFAULT_BENCH_OPTIONS, runBench } from './run-bench';
+import { SERVICE_NAMES } from './lag-sampler';
+
+const USAGE = `npm run bench -- [load|ledger-append|all] [options]
+
+  load (default): the launch-day load against the running \`npm start\` stack, then the ledger audit
+    --people N            simulated people (${DEFAULT_BENCH_OPTIONS.people})
+    --ramp S              seconds from zero to peak arrival rate (${DEFAULT_BENCH_OPTIONS.rampSeconds})
+    --duration S          arrival window in seconds, ramp included (${DEFAULT_BENCH_OPTIONS.durationSeconds})
+    --concurrency N       people in flight at once (${DEFAULT_BENCH_OPTIONS.concurrency})
+    --lookup-only F       share of people who only look up (${DEFAULT_BENCH_OPTIONS.lookupOnlyShare})
+    --issuers N           card companies per person (${DEFAULT_BENCH_OPTIONS.issuersPerPerson})
+    --average-won N       average won per part (${DEFAULT_BENCH_OPTIONS.averagePartWon})
+    --poll-ms N           status poll interval (${DEFAULT_BENCH_OPTIONS.pollIntervalMs})
+    --drain S             time allowed after the window to finish (${DEFAULT_BENCH_OPTIONS.drainSeconds})
+    --clients N           Kafka clients shared by the people (${DEFAULT_BENCH_OPTIONS.clients})
+    --seed N              population seed (${DEFAULT_BENCH_OPTIONS.seed})
+    --brokers, --prefix, --simulators, --simulators-seed, --ledger-db, --ledger-schema   the target (npm start's defaults)
+  ledger-append: the ledger's appendJournal vs pgbench on a scratch database
+    --writers N           writers and pgbench clients (${DEFAULT_LEDGER_APPEND_OPTIONS.writers})
+    --seconds S           per variant (${DEFAULT_LEDGER_APPEND_OPTIONS.seconds})
+    --batch N             journals per transaction in the batched variant, 0 to skip (${DEFAULT_LEDGER_APPEND_OPTIONS.batch})
+    --pg-admin URL        maintenance database URL (${DEFAULT_LEDGER_APPEND_OPTIONS.adminUrl})
+  all: ledger-append, then load
+  --no-docs               do not append to docs/benchmarks.md
+Exits non-zero when the audit finds any violation.`;
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      people: { type: 'string' }, ramp: { type: 'string' }, duration: { type: 'string' }, concurrency: { type: 'string' },
+      'lookup-only': { type: 'string' }, issuers: { type: 'string' }, 'average-won': { type: 'string' }, 'poll-ms': { type: 'string' },
+      drain: { type: 'string' }, clients: { type: 'string' }, seed: { type: 'string' }, 'timeout-ms': { type: 'string' },
+      brokers: { type: 'string' }, prefix: { type: 'string' }, simulators: { type: 'string' }, 'simulators-seed': { type: 'string' },
+      'ledger-db': { type: 'string' }, 'ledger-schema': { type: 'string' },
+      writers: { type: 'string' }, seconds: { type: 'string' }, batch: { type: 'string' }, 'pg-admin': { type: 'string' },
+      'no-docs': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const mode = positionals[0] ?? 'load';
+  if (!['load', 'ledger-append', 'all'].includes(mode)) {
+    console.error(USAGE);
+    return 2;
+  }
+  const num = (v: string | undefined, name: string): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number`);
+    return n;
+  };
+  const root = resolve(__dirname, '../../..');
+  const docs = resolve(root, 'docs/benchmarks.md');
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  const log = (line: string) => console.log(`[bench] ${line}`);
+  let ok = true;
+
+  if (mode === 'ledger-append' || mode === 'all') {
+    const result = await runLedgerAppendBench(
+      {
+        writers: num(values.writers, 'writers'), seconds: num(values.seconds, 'seconds'), batch: num(values.batch, 'batch'),
+        adminUrl: values['pg-admin'], root,
+      } as Partial<typeof DEFAULT_LEDGER_APPEND_OPTIONS>,
+      log,
+    );
+    const md = ledgerAppendMarkdown(result, command);
+    console.log(`\n${md}`);
+    if (!values['no-docs']) appendToBenchmarks(docs, md);
+  }
+
+  if (mode === 'load' || mode === 'all') {
+    const options: Partial<BenchOptions> = Object.fromEntries(
+      Object.entries({
+        people: num(values.people, 'people'), rampSeconds: num(values.ramp, 'ramp'), durationSeconds: num(values.duration, 'duration'),
+        concurrency: num(values.concurrency, 'concurrency'), lookupOnlyShare: num(values['lookup-only'], 'lookup-only'),
+        issuersPerPerson: num(values.issuers, 'issuers'), averagePartWon: num(values['average-won'], 'average-won'),
+        pollIntervalMs: num(values['poll-ms'], 'poll-ms'), drainSeconds: num(values.drain, 'drain'), clients: num(values.clients, 'clients'),
+        seed: num(values.seed, 'seed'), requestTimeoutMs: num(values['timeout-ms'], 'timeout-ms'),
+      }).filter(([, v]) => v !== undefined),
+    );
+    const prefix = values.prefix ?? 'pointsweep';
+    const ports: Record<string, number> = { identity: 3001, 'issuer-aggregation': 3002, 'conversion-ledger': 3003, 'bank-settlement': 3004 };
+    const result = await runBench(
+      options,
+      {
+        brokers: (values.brokers ?? '127.0.0.1:9092').split(','),
+        prefix,
+        simulatorsUrl: values.simulators ?? 'http://127.0.0.1:4100',
+        simulatorsSeed: values['simulators-seed'] ?? process.env.SIMULATORS_SEED ?? 'pointsweep',
+        ledgerDatabaseUrl: values['ledger-db'] ?? 'postgres://postgres@127.0.0.1:5432/pointsweep',
+        ledgerSchema: values['ledger-schema'] ?? 'ledger',
+        metricsUrls: Object.fromEntries(SERVICE_NAMES.map((s) => [s, `http://127.0.0.1:${ports[s]}`])),
+        processes: stackProcessMatchers(),
+      },
+      log,
+    );
+    const md = benchMarkdown(result, command);
+    console.log(`\n${md}`);
+    if (!values['no-docs']) appendToBenchmarks(docs, md);
+    ok = ok && result.audit.ok;
+    if (!result.audit.ok) console.error('[bench] AUDIT FAILED: see the checks above');
+  }
+  return ok ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(`[bench] failed: ${error instanceof Error ? error.stack : error}`);
+    process.exit(1);
+  },
+);

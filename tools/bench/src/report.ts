@@ -1,0 +1,97 @@
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { BenchResult } from './run-bench';
+import { Distribution, fmt } from './stats';
+
+export function machineSize(): string {
+  const c = cpus();
+  return `${c.length} cores (${c[0]?.model?.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory`;
+}
+
+const dist = (d: Distribution) => `p50 ${fmt(d.p50)} / p95 ${fmt(d.p95)} / p99 ${fmt(d.p99)} (max ${fmt(d.max)}, n=${d.count})`;
+
+function table(header: string[], rows: (string | number)[][]): string {
+  const lines = [header, header.map(() => '---'), ...rows.map((r) => r.map(String))];
+  return lines.map((l) => `| ${l.join(' | ')} |`).join('\n');
+}
+
+/** The figures as Markdown: printed to the console and appended to docs/benchmarks.md. */
+export function benchMarkdown(r: BenchResult, command: string): string {
+  const o = r.options;
+  const c = r.cashOuts;
+  const out: string[] = [];
+  out.push(`### Launch-day load — ${r.startedAt} (${r.runId})`);
+  out.push('');
+  out.push(`- Command: \`${command}\``);
+  out.push(`- Machine: ${machineSize()}; everything on the same box`);
+  out.push(
+    `- Options: ${o.people} people, ramp ${o.rampSeconds} s, arrival window ${o.durationSeconds} s, drain ≤ ${o.drainSeconds} s, concurrency ${o.concurrency}, ` +
+      `lookup-only share ${o.lookupOnlyShare}, ${o.issuersPerPerson} card companies per person, average part ${o.averagePartWon} won, poll every ${o.pollIntervalMs} ms, ` +
+      `${o.clients} client(s), seed ${o.seed}`,
+  );
+  out.push(`- Wall time ${fmt(r.wallSeconds, 1)} s; steady window (after the ramp, to the end of arrivals) ${fmt(r.steadyWindowSeconds, 1)} s`);
+  out.push(
+    `- People: ${r.people.started} started, ${r.people.finished} finished, ${r.people.failed} failed${r.people.failed ? ` (${JSON.stringify(r.people.failures)})` : ''}, ` +
+      `${r.people.notStarted} not started (no slot before the cut-off), ${r.people.lookupOnly} looked up only`,
+  );
+  out.push('');
+  out.push(
+    table(
+      ['figure', 'value'],
+      [
+        ['onboarding (verify + consents + account), ms', dist(r.onboarding)],
+        ['lookups/s (steady / overall)', `${fmt(r.lookups.perSecondSteady, 1)} / ${fmt(r.lookups.perSecondOverall, 1)}`],
+        ['lookup latency, ms', dist(r.lookups.latencyMs)],
+        ['lookup program statuses', JSON.stringify(r.lookups.statuses)],
+        ['cash-outs accepted (unknown outcome)', `${c.accepted} (${c.unknownOutcome})`],
+        ['cash-out accept round trip, ms', dist(c.acceptLatencyMs)],
+        ['parts (average won, total won)', `${c.parts} (${fmt(c.averagePartWon)} won, ${c.wonTotal} won)`],
+        ['part states at the end', JSON.stringify(c.partStates)],
+        ['parts settled or scheduled /s (steady / overall / best 10 s)', `${fmt(c.settledPerSecondSteady, 1)} / ${fmt(c.settledPerSecondOverall, 1)} / ${fmt(c.peakSettledPer10s, 1)}`],
+        [`accepted → part terminal, ms (poll resolution ${c.pollIntervalMs} ms, clock offset ±${fmt(c.clockOffsetUncertaintyMs)} ms)`, dist(c.acceptedToTerminalMs)],
+        ['request sent → part terminal seen, ms', dist(c.sentToTerminalMs)],
+        ['CPU s per settled part, steady (all processes / without the bench)', `${fmt(r.cpuSecondsPerSettledPart.allProcesses, 3)} / ${fmt(r.cpuSecondsPerSettledPart.withoutBench, 3)}`],
+        ['machine busy in the steady window', `${fmt(r.machineBusyPercent, 0)} % of ${cpus().length} cores`],
+        ['retries', Object.keys(r.retries).length ? JSON.stringify(r.retries) : 'none'],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(
+    table(
+      ['consumer group', 'max partition lag', 'max total lag', '/metrics pointsweep_consumer_lag_max'],
+      r.lag.groups.map((g) => {
+        const service = g.group.slice(g.group.indexOf('.') + 1);
+        const m = r.lag.metrics.find((x) => x.service === service);
+        return [g.group, g.maxPartitionLag, g.maxTotalLag, m ? fmt(m.maxReported) : '-'];
+      }),
+    ),
+  );
+  out.push(`(${r.lag.samples} lag samples, every 2 s)`);
+  out.push('');
+  const totalSteady = r.processes.reduce((s, p) => s + p.steadyCpuSeconds, 0);
+  out.push(
+    table(
+      ['process', 'peak RSS MiB', 'CPU % of one core (steady)', 'share of sampled CPU (steady)', 'CPU s (whole run)'],
+      r.processes.map((p) => [
+        `${p.name}${p.pids.length > 1 ? ` (${p.pids.length} pids)` : p.pids.length === 0 ? ' (not found)' : ''}`,
+        fmt(p.peakRssMiB),
+        fmt(p.steadyCpuPercent, 0),
+        totalSteady ? `${fmt((p.steadyCpuSeconds / totalSteady) * 100, 0)} %` : '-',
+        fmt(p.cpuSeconds, 1),
+      ]),
+    ),
+  );
+  out.push('');
+  out.push(`**Audit: ${r.audit.ok ? 'PASSED' : 'FAILED'}**`);
+  out.push('');
+  for (const check of r.audit.checks) out.push(`- ${check.ok ? 'ok  ' : 'FAIL'} ${check.name}: ${check.detail}`);
+  out.push('');
+  return out.join('\n');
+}
+
+/** Appends a section to docs/benchmarks.md, creating the file with a heading when missing. */
+export function appendToBenchmarks(file: string, section: string): void {
+  if (!existsSync(file)) writeFileSync(file, '# Benchmarks\n\n');
+  appendFileSync(file, `\n${section}\n`);
+}

@@ -1,0 +1,536 @@
+import { randomBytes } from 'node:crypto';
+import { Client as PgClient } from 'pg';
+import { payoutTiming } from '@pointsweep/banking';
+import { PointsweepClient, readSmsCode, simulatorAdmin } from '@pointsweep/client';
+import { CashOutPartState, CashOutView, ErrorCodes, ISSUERS, PointsweepError, programDefinition, PROGRAMS } from '@pointsweep/contracts';
+import { auditLedger, AuditCheck } from '@pointsweep/conversion-ledger';
+import { connectingInformation } from '@pointsweep/simulators';
+import { LagFigures, LagSampler } from './lag-sampler';
+import { ProcessFigures, ProcessMatcher, ProcessSampler } from './proc-sampler';
+import { Distribution, distribution, prng, Semaphore, sleepUntilDeadline } from './stats';
+
+export interface BenchOptions {
+  /** Simulated people, arriving over `durationSeconds`. */
+  people: number;
+  /** Launch surge: the arrival rate climbs from zero to its peak over this many seconds. */
+  rampSeconds: number;
+  /** The arrival window (ramp included); the steady phase is from the end of the ramp to the end of this window. */
+  durationSeconds: number;
+  /** People in flight at once (arrivals wait for a free slot). */
+  concurrency: number;
+  /** Share (0..1) of people who only look up; the others look up and sweep everything they hold. */
+  lookupOnlyShare: number;
+  /** Card companies each person consents to (1..11). */
+  issuersPerPerson: number;
+  /** Average won per cash-out part the population is seeded with. */
+  averagePartWon: number;
+  /** How often a person polls the status of an accepted cash-out: the resolution of accepted → terminal. */
+  pollIntervalMs: number;
+  /** After the arrival window, how long in-flight people may take to finish before the run is cut off. */
+  drainSeconds: number;
+  /** Seeds the population (names, issuers, balances); phone numbers are fresh every run. */
+  seed: number;
+  /** Kafka clients the people share (each its own reply topic). */
+  clients: number;
+  /** Timeout of each request-reply call. */
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
+  people: 200,
+  rampSeconds: 60,
+  durationSeconds: 120,
+  concurrency: 200,
+  lookupOnlyShare: 0.1,
+  issuersPerPerson: 6,
+  averagePartWon: 11_400,
+  pollIntervalMs: 250,
+  drainSeconds: 120,
+  seed: 1,
+  clients: 1,
+  requestTimeoutMs: 30_000,
+};
+
+export interface BenchTarget {
+  /** A ready client factory (the test system's), or brokers to connect new clients to. */
+  client?: () => Promise<PointsweepClient>;
+  brokers: string[];
+  prefix: string;
+  simulatorsUrl: string;
+  /** The simulators' seed: a person's connecting information (ci) is derived from it. */
+  simulatorsSeed: string;
+  ledgerDatabaseUrl: string;
+  ledgerSchema: string;
+  /** Service name → http://host:port, to read `pointsweep_consumer_lag_max` from /metrics. */
+  metricsUrls?: Record<string, string>;
+  /** Processes to sample for RSS and CPU (default: just this process). */
+  processes?: ProcessMatcher[];
+}
+
+export interface AuditResult {
+  ok: boolean;
+  checks: AuditCheck[];
+}
+
+export interface BenchResult {
+  runId: string;
+  startedAt: string;
+  options: BenchOptions;
+  wallSeconds: number;
+  steadyWindowSeconds: number;
+  people: { started: number; finished: number; notStarted: number; failed: number; lookupOnly: number; failures: Record<string, number> };
+  onboarding: Distribution;
+  lookups: { count: number; perSecondSteady: number; perSecondOverall: number; latencyMs: Distribution; statuses: Record<string, number> };
+  cashOuts: {
+    accepted: number;
+    unknownOutcome: number;
+    acceptLatencyMs: Distribution;
+    parts: number;
+    averagePartWon: number;
+    wonTotal: number;
+    partStates: Record<string, number>;
+    settledPerSecondSteady: number;
+    settledPerSecondOverall: number;
+    peakSettledPer10s: number;
+    /** Accepted (the ledger's acceptedAt, moved onto this machine's clock) → the poll that first saw the part terminal. */
+    acceptedToTerminalMs: Distribution;
+    /** Request sent → terminal seen, on this process's clock only. */
+    sentToTerminalMs: Distribution;
+    clockOffsetUncertaintyMs: number;
+    pollIntervalMs: number;
+  };
+  retries: Record<string, number>;
+  lag: LagFigures;
+  processes: ProcessFigures[];
+  machineBusyPercent: number;
+  cpuSecondsPerSettledPart: { allProcesses: number; withoutBench: number };
+  audit: AuditResult;
+}
+
+const NAMES = ['김민지', '이서준', '박지우', '최하은', '정도윤', '강서연', '조예준', '윤지호', '장수아', '임하준', '한유나', '오시우'];
+const TERMINAL: readonly CashOutPartState[] = ['PAID', 'FAILED', 'MANUAL_REVIEW'];
+const DONE: readonly CashOutPartState[] = [...TERMINAL, 'SCHEDULED'];
+
+/** One simulated person's plan, drawn from the seeded population. */
+interface PersonPlan {
+  index: number;
+  name: string;
+  birthDate: string;
+  phone: string;
+  issuers: string[];
+  lookupOnly: boolean;
+  /** Target won per program; the seeded balance converts to it (Hyundai's 3:2 on a multiple of 3). */
+  wonByProgram: Map<string, number>;
+}
+
+/** The balance to seed so a program pays about `won`: whole points, and for 3:2 a multiple of 3. */
+export function balanceForWon(program: string, won: number): number {
+  const rate = programDefinition(program)!.rate;
+  const units = Math.max(1, Math.round(won / rate.won));
+  return units * rate.points;
+}
+
+function planPopulation(options: BenchOptions): PersonPlan[] {
+  const random = prng(options.seed);
+  const phoneBase = 10_000_000 + (randomBytes(4).readUInt32BE(0) % 80_000_000);
+  const k = Math.min(ISSUERS.length, Math.max(1, Math.round(options.issuersPerPerson)));
+  // Uniform between 1,000 and 2×average − 1,000 won: mean = the average.
+  const low = 1000;
+  const high = Math.max(low, 2 * options.averagePartWon - low);
+  return Array.from({ length: options.people }, (_, index) => {
+    const issuers = [...ISSUERS].sort(() => random() - 0.5).slice(0, k);
+    const wonByProgram = new Map<string, number>();
+    for (const p of PROGRAMS.filter((d) => issuers.includes(d.issuer))) wonByProgram.set(p.program, low + Math.floor(random() * (high - low + 1)));
+    const year = 1960 + Math.floor(random() * 40);
+    const month = 1 + Math.floor(random() * 12);
+    const day = 1 + Math.floor(random() * 28);
+    return {
+      index,
+      name: NAMES[Math.floor(random() * NAMES.length)],
+      birthDate: `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`,
+      phone: `010${String(phoneBase + ((index * 7919) % 10_000_000)).padStart(8, '0')}`,
+      issuers,
+      lookupOnly: random() < options.lookupOnlyShare,
+      wonByProgram,
+    };
+  });
+}
+
+/**
+ * Seconds after the start at which person i arrives: the rate climbs linearly to its peak over the ramp, then
+ * holds, so that all people have arrived at the end of the window.
+ */
+export function arrivalSeconds(i: number, people: number, rampSeconds: number, durationSeconds: number): number {
+  const ramp = Math.min(rampSeconds, durationSeconds);
+  const peak = people / (durationSeconds - ramp / 2);
+  const n = i + 1;
+  const inRamp = (peak * ramp) / 2;
+  if (ramp > 0 && n <= inRamp) return Math.sqrt((2 * n * ramp) / peak);
+  return ramp + (n - inRamp) / peak;
+}
+
+interface PartRecord {
+  program: string;
+  won: number;
+  acceptedAtSystem: number;
+  sentAt: number;
+  state?: CashOutPartState;
+  doneSeenAt?: number;
+}
+
+interface CashOutRecord {
+  cashOutId: string;
+  requestId: string;
+  sentAt: number;
+  repliedAt: number;
+  acceptedAtSystem: number;
+  parts: PartRecord[];
+  finished: boolean;
+  lastView?: CashOutView;
+}
+
+class Recorder {
+  constructor(readonly runId: string) {}
+  readonly lookupLatencies: { at: number; ms: number }[] = [];
+  readonly lookupStatuses: Record<string, number> = {};
+  readonly onboarding: number[] = [];
+  readonly acceptLatencies: number[] = [];
+  readonly cashOuts: CashOutRecord[] = [];
+  readonly failures: Record<string, number> = {};
+  readonly retries: Record<string, number> = {};
+  readonly personIds: string[] = [];
+  unknownOutcome = 0;
+  started = 0;
+  finished = 0;
+  failed = 0;
+  lookupOnly = 0;
+
+  fail(reason: string): void {
+    this.failed++;
+    this.failures[reason] = (this.failures[reason] ?? 0) + 1;
+  }
+  retry(what: string): void {
+    this.retries[what] = (this.retries[what] ?? 0) + 1;
+  }
+}
+
+function errorCode(error: unknown): string {
+  if (error instanceof PointsweepError) return error.code;
+  return error instanceof Error ? error.message.slice(0, 80) : String(error);
+}
+
+/**
+ * Calls `fn` until it succeeds, retrying what is retriable (a reply timeout, a "busy, retry after", a transient
+ * error) with a capped backoff, never past the deadline.
+ */
+async function withRetry<T>(what: string, rec: Recorder, deadline: number, fn: () => Promise<T>, alsoRetry: string[] = []): Promise<T> {
+  let delay = 100;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (error) {
+      const retriable = (error instanceof PointsweepError && (error.retriable || alsoRetry.includes(error.code))) || !(error instanceof PointsweepError);
+      if (!retriable || Date.now() + delay >= deadline) throw error;
+      rec.retry(`${what}:${errorCode(error)}`);
+      await sleepUntilDeadline(delay, deadline);
+      delay = Math.min(2000, delay * 2);
+    }
+  }
+}
+
+/**
+ * The launch-day load: people arrive on a ramp, each verifies by phone, consents to several card companies,
+ * registers an own-name account, looks up all programs and sweeps what they hold in one cash-out, then polls
+ * until every part is terminal or scheduled. Bounded in count and time: it stops by itself at its hard deadline.
+ * After the run, the ledger is audited and the bench's own count is checked against the ledger.
+ */
+export async function runBench(partial: Partial<BenchOptions>, target: BenchTarget, log: (line: string) => void = () => undefined): Promise<BenchResult> {
+  const options: BenchOptions = { ...DEFAULT_BENCH_OPTIONS, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) };
+  if (options.durationSeconds <= 0 || options.people <= 0) throw new Error('people and duration must be positive');
+  const runId = `bench-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
+  const plans = planPopulation(options);
+  const rec = new Recorder(runId);
+
+  const clients: PointsweepClient[] = [];
+  const ownClients: PointsweepClient[] = [];
+  for (let i = 0; i < Math.max(1, options.clients); i++) {
+    if (target.client) clients.push(await target.client());
+    else {
+      const c = await PointsweepClient.connect({ brokers: target.brokers, topicPrefix: target.prefix, clientId: `${runId}-${i}`, timeoutMs: options.requestTimeoutMs });
+      clients.push(c);
+      ownClients.push(c);
+    }
+  }
+
+  const sampler = new ProcessSampler(target.processes ?? [{ name: 'bench (this)', pid: process.pid }]);
+  const lag = new LagSampler(target.brokers, target.prefix, target.metricsUrls ?? {});
+  await lag.start();
+  sampler.start();
+
+  const start = Date.now();
+  const arrivalEnd = start + options.durationSeconds * 1000;
+  const lastStart = arrivalEnd + (options.drainSeconds * 1000) / 2;
+  const hardDeadline = arrivalEnd + options.drainSeconds * 1000;
+  const steady = { from: start + Math.min(options.rampSeconds, options.durationSeconds) * 1000, to: arrivalEnd };
+  if (steady.to - steady.from < 1000) steady.from = start; // no steady phase to speak of: use the whole window
+  log(`${runId}: ${options.people} people over ${options.durationSeconds} s (ramp ${options.rampSeconds} s), concurrency ${options.concurrency}, hard stop in ${Math.round((hardDeadline - start) / 1000)} s`);
+
+  const slots = new Semaphore(Math.max(1, options.concurrency));
+  const inFlight = new Set<Promise<void>>();
+  let notStarted = 0;
+  const progress = setInterval(() => {
+    const done = rec.cashOuts.reduce((n, c) => n + c.parts.filter((p) => p.doneSeenAt).length, 0);
+    log(`  t=${Math.round((Date.now() - start) / 1000)}s people ${rec.started} started/${rec.finished} done/${rec.failed} failed, lookups ${rec.lookupLatencies.length}, cash-outs ${rec.cashOuts.length}, parts done ${done}`);
+  }, 10_000);
+  progress.unref();
+
+  try {
+    for (const plan of plans) {
+      const arriveAt = start + arrivalSeconds(plan.index, options.people, options.rampSeconds, options.durationSeconds) * 1000;
+      if (arriveAt > Date.now()) await sleepUntilDeadline(arriveAt - Date.now(), hardDeadline);
+      if (Date.now() >= lastStart || !(await slots.acquire(lastStart))) {
+        notStarted++;
+        continue;
+      }
+      rec.started++;
+      const client = clients[plan.index % clients.length];
+      const run: Promise<void> = simulatePerson(plan, client, target, options, rec, hardDeadline)
+        .then(() => void rec.finished++)
+        .catch((error) => rec.fail(errorCode(error)))
+        .finally(() => {
+          slots.release();
+          inFlight.delete(run);
+        });
+      inFlight.add(run);
+    }
+    // Every person is bounded by the hard deadline; wait for them (and no longer than it plus a grace).
+    await Promise.race([Promise.allSettled([...inFlight]), sleepUntilDeadline(hardDeadline - Date.now() + 5000, hardDeadline + 5000)]);
+  } finally {
+    clearInterval(progress);
+    sampler.stop();
+    await lag.stop();
+    for (const c of ownClients) await c.close().catch(() => undefined);
+  }
+  const end = Date.now();
+
+  // --- figures -------------------------------------------------------------------------------------
+  const steadySeconds = (steady.to - steady.from) / 1000;
+  const allParts = rec.cashOuts.flatMap((c) => c.parts);
+  // The ledger stamps acceptedAt on its own (pinned) clock: find its offset from ours. acceptedAt lies between
+  // the send and the reply, so offset ∈ [max(accepted − replied), min(accepted − sent)]; take the upper bound,
+  // which can only overstate latency, by at most the bounds' gap (reported).
+  const upper = Math.min(...rec.cashOuts.map((c) => c.acceptedAtSystem - c.sentAt));
+  const lower = Math.max(...rec.cashOuts.map((c) => c.acceptedAtSystem - c.repliedAt));
+  const offset = Number.isFinite(upper) ? upper : 0;
+  const doneParts = allParts.filter((p) => p.doneSeenAt !== undefined);
+  const acceptedToTerminal = doneParts.map((p) => p.doneSeenAt! - (p.acceptedAtSystem - offset));
+  const sentToTerminal = doneParts.map((p) => p.doneSeenAt! - p.sentAt);
+  const settledInSteady = doneParts.filter((p) => p.doneSeenAt! >= steady.from && p.doneSeenAt! <= steady.to).length;
+  let peak10 = 0;
+  for (let t = start; t < end; t += 1000) {
+    peak10 = Math.max(peak10, doneParts.filter((p) => p.doneSeenAt! >= t && p.doneSeenAt! < t + 10_000).length / 10);
+  }
+  const partStates: Record<string, number> = {};
+  for (const p of allParts) partStates[p.state ?? 'UNSEEN'] = (partStates[p.state ?? 'UNSEEN'] ?? 0) + 1;
+  const lookupsInSteady = rec.lookupLatencies.filter((l) => l.at >= steady.from && l.at <= steady.to).length;
+  const { processes, machineBusyPercent } = sampler.figures(steady);
+  const steadyCpu = processes.reduce((s, p) => s + p.steadyCpuSeconds, 0);
+  const steadyCpuWithoutBench = processes.filter((p) => !p.name.startsWith('bench')).reduce((s, p) => s + p.steadyCpuSeconds, 0);
+
+  log(`${runId}: load finished after ${Math.round((end - start) / 1000)} s; auditing the ledger`);
+  const audit = await auditRun(target, runId, rec);
+
+  return {
+    runId,
+    startedAt: new Date(start).toISOString(),
+    options,
+    wallSeconds: (end - start) / 1000,
+    steadyWindowSeconds: steadySeconds,
+    people: { started: rec.started, finished: rec.finished, notStarted, failed: rec.failed, lookupOnly: rec.lookupOnly, failures: rec.failures },
+    onboarding: distribution(rec.onboarding),
+    lookups: {
+      count: rec.lookupLatencies.length,
+      perSecondSteady: lookupsInSteady / steadySeconds,
+      perSecondOverall: rec.lookupLatencies.length / ((end - start) / 1000),
+      latencyMs: distribution(rec.lookupLatencies.map((l) => l.ms)),
+      statuses: rec.lookupStatuses,
+    },
+    cashOuts: {
+      accepted: rec.cashOuts.length,
+      unknownOutcome: rec.unknownOutcome,
+      acceptLatencyMs: distribution(rec.acceptLatencies),
+      parts: allParts.length,
+      averagePartWon: allParts.length ? allParts.reduce((s, p) => s + p.won, 0) / allParts.length : Number.NaN,
+      wonTotal: allParts.reduce((s, p) => s + p.won, 0),
+      partStates,
+      settledPerSecondSteady: settledInSteady / steadySeconds,
+      settledPerSecondOverall: doneParts.length / ((end - start) / 1000),
+      peakSettledPer10s: peak10,
+      acceptedToTerminalMs: distribution(acceptedToTerminal),
+      sentToTerminalMs: distribution(sentToTerminal),
+      clockOffsetUncertaintyMs: Number.isFinite(upper) && Number.isFinite(lower) ? upper - lower : Number.NaN,
+      pollIntervalMs: options.pollIntervalMs,
+    },
+    retries: rec.retries,
+    lag: lag.figures(),
+    processes,
+    machineBusyPercent,
+    cpuSecondsPerSettledPart: {
+      allProcesses: settledInSteady ? steadyCpu / settledInSteady : Number.NaN,
+      withoutBench: settledInSteady ? steadyCpuWithoutBench / settledInSteady : Number.NaN,
+    },
+    audit,
+  };
+}
+
+async function simulatePerson(plan: PersonPlan, client: PointsweepClient, target: BenchTarget, options: BenchOptions, rec: Recorder, deadline: number): Promise<void> {
+  const t0 = Date.now();
+  const sim = target.simulatorsUrl;
+  const started = await withRetry('startVerification', rec, deadline, () =>
+    client.startVerification({ name: plan.name, birthDate: plan.birthDate, carrier: 'SKT', phone: plan.phone }),
+  );
+  const code = await withRetry('readSms', rec, deadline, () => readSmsCode(sim, plan.phone));
+  const verified = await withRetry('confirmVerification', rec, deadline, () => client.confirmVerification({ verificationId: started.verificationId, code }));
+  rec.personIds.push(verified.personId);
+  const person = { personId: verified.personId, assertion: verified.assertion };
+  const ci = connectingInformation(target.simulatorsSeed, plan.name, plan.birthDate, plan.phone);
+  // The card companies' side: what this person holds (set before the first lookup, so the lookup sees it).
+  await Promise.all(
+    [...plan.wonByProgram].map(([program, won]) => {
+      const issuer = programDefinition(program)!.issuer;
+      return withRetry('setBalance', rec, deadline, () =>
+        simulatorAdmin(sim, `/admin/issuers/${issuer}/members/${ci}/programs/${program}`, { balance: balanceForWon(program, won) }),
+      );
+    }),
+  );
+  await Promise.all(plan.issuers.map((issuer) => withRetry('grantConsent', rec, deadline, () => client.grantConsent({ assertion: person.assertion, issuer }, person.personId))));
+  const accountNumber = `1002${plan.phone.slice(3)}`;
+  await withRetry('bankAccount', rec, deadline, () =>
+    simulatorAdmin(sim, '/admin/bank/accounts', { bankCode: '020', accountNumber, holderName: plan.name, birthDate: plan.birthDate }),
+  );
+  const account = await withRetry('registerPayoutAccount', rec, deadline, () =>
+    client.registerPayoutAccount({ assertion: person.assertion, bankCode: '020', accountNumber }, person.personId),
+  );
+  if (account.status !== 'VERIFIED') throw new Error(`account not verified: ${account.reason}`);
+  rec.onboarding.push(Date.now() - t0);
+
+  // Consents reach the issuer service as events: until it has seen them all, a lookup shows fewer card
+  // companies. A person would look again; so does the bench (each lookup counts), within the deadline.
+  let overview;
+  for (;;) {
+    const lookupStart = Date.now();
+    overview = await withRetry('lookupPoints', rec, deadline, () => client.lookupPoints({ assertion: person.assertion }, person.personId));
+    rec.lookupLatencies.push({ at: Date.now(), ms: Date.now() - lookupStart });
+    const seen = new Set(overview.programs.map((p) => p.issuer));
+    if (plan.issuers.every((i) => seen.has(i)) || Date.now() + 200 >= deadline) break;
+    rec.retry('lookupPoints:consents not yet visible');
+    await sleepUntilDeadline(200, deadline);
+  }
+  for (const p of overview.programs) rec.lookupStatuses[p.status] = (rec.lookupStatuses[p.status] ?? 0) + 1;
+  if (plan.lookupOnly) {
+    rec.lookupOnly++;
+    return;
+  }
+
+  const parts = overview.programs.filter((p) => p.status !== 'UNAVAILABLE' && p.wonValue > 0).map((p) => ({ program: p.program, points: p.balance }));
+  if (parts.length === 0) throw new Error('nothing to sweep');
+  const requestId = `${rec.runId}-${plan.index}`;
+  const sentAt = Date.now();
+  let view: CashOutView;
+  try {
+    // The same request id every time: a resend after a lost reply returns the first result, never a second cash-out.
+    // The account is recorded by the ledger from an event, so "not own" right after registration is retried briefly.
+    view = await withRetry('cashOut', rec, deadline, () => client.cashOut({ assertion: person.assertion, requestId, accountId: account.accountId, parts }, person.personId), [
+      ErrorCodes.accountNotOwn,
+    ]);
+  } catch (error) {
+    if (errorCode(error) === 'REPLY_TIMEOUT') rec.unknownOutcome++;
+    throw error;
+  }
+  const repliedAt = Date.now();
+  rec.acceptLatencies.push(repliedAt - sentAt);
+  const acceptedAtSystem = new Date(view.acceptedAt).getTime();
+  const record: CashOutRecord = {
+    cashOutId: view.cashOutId,
+    requestId,
+    sentAt,
+    repliedAt,
+    acceptedAtSystem,
+    parts: view.parts.map((p) => ({ program: p.program, won: p.won, acceptedAtSystem, sentAt })),
+    finished: false,
+  };
+  rec.cashOuts.push(record);
+
+  for (;;) {
+    const now = Date.now();
+    for (const part of view.parts) {
+      const r = record.parts.find((x) => x.program === part.program)!;
+      r.state = part.state;
+      if (r.doneSeenAt === undefined && DONE.includes(part.state)) r.doneSeenAt = now;
+    }
+    record.lastView = view;
+    if (view.parts.every((p) => DONE.includes(p.state))) {
+      record.finished = true;
+      return;
+    }
+    if (Date.now() + options.pollIntervalMs >= deadline) throw new Error('cash-out not terminal by the hard deadline');
+    await sleepUntilDeadline(options.pollIntervalMs, deadline);
+    view = await withRetry('cashOutStatus', rec, deadline, () => client.cashOutStatus({ assertion: person.assertion, cashOutId: record.cashOutId }, person.personId));
+  }
+}
+
+/**
+ * The ledger audit (every journal balances, chains intact, projection = rebuild, redeemed = paid + refunded +
+ * in flight, bank ids unique, part states agree with journals, every part terminal — where a SCHEDULED part is
+ * accepted only if its cut-off really put it on the next business day), plus the bench's own count.
+ */
+async function auditRun(target: BenchTarget, runId: string, rec: Recorder): Promise<AuditResult> {
+  const report = await auditLedger({ databaseUrl: target.ledgerDatabaseUrl, schema: target.ledgerSchema, requireTerminal: true });
+  const checks = report.checks.filter((c) => c.name !== 'every part reached a terminal state');
+  const db = new PgClient({ connectionString: target.ledgerDatabaseUrl });
+  await db.connect();
+  try {
+    if (!/^[a-z_][a-z0-9_]*$/.test(target.ledgerSchema)) throw new Error(`unsafe schema ${target.ledgerSchema}`);
+    await db.query(`SET search_path TO "${target.ledgerSchema}"`);
+    const { rows: open } = await db.query(
+      `SELECT p.id, p.program, p.state, c.accepted_at FROM cash_out_parts p JOIN cash_outs c ON c.id = p.cash_out_id
+        WHERE p.state NOT IN ('PAID', 'FAILED', 'MANUAL_REVIEW')`,
+    );
+    const wrong = open.filter(
+      (r) => r.state !== 'SCHEDULED' || payoutTiming({ cutoffKst: programDefinition(r.program)!.cutoffKst, acceptedAt: new Date(r.accepted_at) }).mode !== 'SCHEDULED',
+    );
+    checks.push({
+      name: 'every part is terminal, or scheduled because its cut-off had passed',
+      ok: wrong.length === 0,
+      detail: wrong.length === 0
+        ? `${open.length} scheduled for the next business day, the rest terminal`
+        : wrong.slice(0, 5).map((r) => `part ${r.id} ${r.program} ${r.state}`).join('; ') + (wrong.length > 5 ? ` (+${wrong.length - 5})` : ''),
+    });
+
+    const { rows: [counted] } = await db.query(
+      `SELECT count(DISTINCT c.id)::int AS cash_outs, count(p.id)::int AS parts FROM cash_outs c LEFT JOIN cash_out_parts p ON p.cash_out_id = c.id
+        WHERE c.request_id LIKE $1 || '-%' OR c.person_id = ANY($2::uuid[])`,
+      [runId, rec.personIds],
+    );
+    const accepted = rec.cashOuts.length;
+    const parts = rec.cashOuts.reduce((n, c) => n + c.parts.length, 0);
+    const countOk = counted.cash_outs >= accepted && counted.cash_outs <= accepted + rec.unknownOutcome && (counted.cash_outs !== accepted || counted.parts === parts);
+    checks.push({
+      name: 'no request lost: the ledger holds every cash-out the bench saw accepted, and no other',
+      ok: countOk,
+      detail: `bench accepted ${accepted} cash-outs (${parts} parts), ${rec.unknownOutcome} with unknown outcome; ledger has ${counted.cash_outs} (${counted.parts} parts) for this run's people`,
+    });
+
+    const unfinished = rec.cashOuts.filter((c) => !c.finished);
+    checks.push({
+      name: 'every accepted request reached terminal or scheduled parts in the view the bench polled',
+      ok: unfinished.length === 0,
+      detail: unfinished.length === 0
+        ? `${accepted} of ${accepted}`
+        : `${unfinished.length} unfinished, e.g. ${unfinished.slice(0, 3).map((c) => `${c.cashOutId} [${c.parts.map((p) => `${p.program}:${p.state}`).join(' ')}]`).join('; ')}`,
+    });
+  } finally {
+    await db.end();
+  }
+  return { ok: checks.every((c) => c.ok), checks };
+}
