@@ -218,6 +218,9 @@ export class RequestPayout {
   @IsIn(ISSUERS) issuer!: string;
   /** When the system accepted the cash-out: the cut-off is judged by this, never by a caller's time. */
   @IsISO8601({ strict: true }) acceptedAt!: string;
+  /** The verified account travels with the command (sealed), so settlement never waits on another topic for it. */
+  @Matches(/^\d{3}$/) bankCode!: string;
+  @IsString() @Length(16, 512) sealedAccountNumber!: string;
 }
 
 export class PayoutScheduled {

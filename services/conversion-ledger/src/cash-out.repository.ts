@@ -28,6 +28,7 @@ export interface StoredPart {
   acceptedAt: Date;
   correlationId: string | null;
   issuerTransactionId: string | null;
+  account: { bankCode: string; sealedAccountNumber: string };
   state: PartState;
 }
 
@@ -60,8 +61,10 @@ export async function loadCashOutView(tx: EntityManager, cashOutId: string): Pro
 
 /** Loads a part for update, so two messages about one part are applied one after the other. */
 export async function lockPart(tx: EntityManager, partId: string): Promise<StoredPart | undefined> {
-  const [row]: (PartRow & { account_id: string; accepted_at: Date; correlation_id: string | null })[] = await tx.query(
-    `SELECT p.*, c.account_id, c.accepted_at, c.correlation_id FROM cash_out_parts p JOIN cash_outs c ON c.id = p.cash_out_id WHERE p.id = $1 FOR UPDATE OF p`,
+  const [row]: (PartRow & { account_id: string; accepted_at: Date; correlation_id: string | null; bank_code: string; sealed_account_number: string })[] = await tx.query(
+    `SELECT p.*, c.account_id, c.accepted_at, c.correlation_id, a.bank_code, a.sealed_account_number
+       FROM cash_out_parts p JOIN cash_outs c ON c.id = p.cash_out_id JOIN payout_accounts a ON a.account_id = c.account_id
+      WHERE p.id = $1 FOR UPDATE OF p`,
     [partId],
   );
   if (!row) return undefined;
@@ -74,6 +77,7 @@ export async function lockPart(tx: EntityManager, partId: string): Promise<Store
     acceptedAt: new Date(row.accepted_at),
     correlationId: row.correlation_id,
     issuerTransactionId: row.issuer_transaction_id,
+    account: { bankCode: row.bank_code, sealedAccountNumber: row.sealed_account_number },
     state: {
       state: row.state,
       pointsConsumed: Number(row.points_consumed),

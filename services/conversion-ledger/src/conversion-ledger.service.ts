@@ -2,11 +2,12 @@ import { ServiceDefinition } from '@pointsweep/messaging';
 import { ConversionLedgerModule } from './conversion-ledger.module';
 import { LedgerTables1764000003000 } from './migrations/1764000003000-ledger-tables';
 import { QuotesAndSagaColumns1764000003100 } from './migrations/1764000003100-quotes-and-saga-columns';
+import { PayoutAccountDetails1764000003200 } from './migrations/1764000003200-payout-account-details';
 
 export const conversionLedgerService: ServiceDefinition = {
   name: 'conversion-ledger',
   schema: 'ledger',
-  migrations: [LedgerTables1764000003000, QuotesAndSagaColumns1764000003100],
+  migrations: [LedgerTables1764000003000, QuotesAndSagaColumns1764000003100, PayoutAccountDetails1764000003200],
   consumes: ['ledgerCommands', 'issuerEvents', 'settlementEvents', 'identityEvents'],
   module: (runtime, config) => ConversionLedgerModule.forRoot(runtime, config),
 };

@@ -38,6 +38,13 @@ export class RequestPayoutHandler {
       log.warn('payout already requested for this part; not creating another', { status: existing.status });
       return existing;
     }
+    // The ledger only sends verified own accounts, sealed; knowing it first from identity's event is not required
+    // (that event travels on another topic and may still be on its way). A known account must be the same person's.
+    await ctx.tx.query(
+      `INSERT INTO payout_accounts (account_id, person_id, bank_code, sealed_account_number, verified_at)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id) DO NOTHING`,
+      [command.accountId, command.personId, command.bankCode, command.sealedAccountNumber, ctx.acceptedAt],
+    );
     const accounts: { person_id: string }[] = await ctx.tx.query(`SELECT person_id FROM payout_accounts WHERE account_id = $1`, [command.accountId]);
     if (accounts.length === 0 || accounts[0].person_id !== command.personId) {
       const reason = accounts.length === 0 ? 'no verified payout account with this id' : 'the payout account belongs to another person';

@@ -31,6 +31,8 @@ export class PayPartWhenPointsRedeemedHandler {
       amountWon: next.won,
       issuer: program.issuer,
       acceptedAt: part.acceptedAt.toISOString(),
+      bankCode: part.account.bankCode,
+      sealedAccountNumber: part.account.sealedAccountNumber,
     };
     ctx.emit(messageDefinition(RequestPayout.name)!, payout, part.personId);
   }
