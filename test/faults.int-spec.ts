@@ -14,7 +14,9 @@ import { startTestSystem, TestSystem } from './system/system';
 
 process.env.BREAKER_RESET_TIMEOUT_MS = '1500';
 process.env.PAYOUT_BASE_DELAY_MS = '200';
-process.env.WATCHDOG_NUDGE_AFTER_MS = '5000';
+process.env.WATCHDOG_NUDGE_AFTER_MS = '20000';
+// A killed consumer's partitions move to its successor after this, not after the default 30 s.
+process.env.KAFKA_SESSION_TIMEOUT_MS = '6000';
 // A crashed worker's lease must run out quickly for the test; it still outlasts every bank call.
 process.env.PAYOUT_TRANSFER_TIMEOUT_MS = '1000';
 process.env.PAYOUT_INQUIRY_TIMEOUT_MS = '1000';

@@ -50,6 +50,7 @@ export async function startService(definition: ServiceDefinition, config: Servic
     strategy: new KafkaOutboxTransport(runtime, {
       groupId: `${config.topicPrefix}.${definition.name}`,
       topics: definition.consumes.map((t) => runtime.topics[t]),
+      sessionTimeoutMs: config.consumerSessionTimeoutMs,
       sealer: new Sealer(config.keys),
     }),
   }, { inheritAppConfig: true });

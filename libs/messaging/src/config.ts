@@ -11,6 +11,8 @@ export interface ServiceConfig {
   simulatorsUrl: string;
   clock: Clock;
   keys: KeyRing;
+  /** How long the group waits for a silent consumer (one killed with -9) before giving its partitions to others. */
+  consumerSessionTimeoutMs?: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -38,5 +40,6 @@ export function serviceConfigFromEnv(env: Env, defaults: { httpPort: number; dat
     simulatorsUrl: env.SIMULATORS_URL ?? 'http://127.0.0.1:4100',
     clock: clockFromConfig(env),
     keys: loadKeyRing(env, '.secrets/dev-keys.json'),
+    consumerSessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS ? Number(env.KAFKA_SESSION_TIMEOUT_MS) : undefined,
   };
 }

@@ -7,6 +7,7 @@ export interface ConsumerLoopOptions {
   topics: string[];
   partitionsConsumedConcurrently?: number;
   fromBeginning?: boolean;
+  sessionTimeoutMs?: number;
 }
 
 export type MessageProcessor = (message: KafkaMessage, topic: string, partition: number) => Promise<void>;
@@ -29,8 +30,8 @@ export class ConsumerLoop {
   async start(): Promise<void> {
     const consumer = this.kafka.consumer({
       groupId: this.options.groupId,
-      sessionTimeout: 30000,
-      heartbeatInterval: 3000,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30000,
+      heartbeatInterval: Math.min(3000, Math.floor((this.options.sessionTimeoutMs ?? 30000) / 3)),
       maxWaitTimeInMs: 100,
       retry: { retries: 10 },
     });

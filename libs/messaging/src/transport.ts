@@ -20,6 +20,7 @@ export interface TransportOptions {
   topics: string[];
   maxAttempts?: number;
   partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
   /**
    * Seals the original bytes kept in a dead letter (they may be an edge command carrying personal data);
    * without it they are kept as plain base64.
@@ -89,7 +90,12 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     try {
       this.loop = new ConsumerLoop(
         this.runtime.kafka,
-        { groupId: this.options.groupId, topics: this.options.topics, partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently },
+        {
+          groupId: this.options.groupId,
+          topics: this.options.topics,
+          partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
+          sessionTimeoutMs: this.options.sessionTimeoutMs,
+        },
         (message, topic, partition) => this.consume(message, topic, partition),
         this.runtime.logger,
       );

@@ -87,6 +87,7 @@ export async function lockPart(tx: EntityManager, partId: string): Promise<Store
       transferDate: row.transfer_date ?? undefined,
       payoutFrom: row.payout_from ? new Date(row.payout_from).toISOString() : undefined,
       reviewReason: row.review_reason ?? undefined,
+      redeemed: row.issuer_transaction_id !== null,
     },
   };
 }

@@ -44,6 +44,16 @@ describe('a cash-out part', () => {
     expect(when(review, { type: 'PartPaid', bankTransactionId: 'B', transferDate: '20261126' }).state).toBe('PAID');
   });
 
+  it('pays a part sent to review while the card company was silent, once the redemption is confirmed late', () => {
+    const review = when(given(accepted), { type: 'PartNeedsReview', reason: 'redemption not settled' });
+    expect(when(review, redeemed).state).toBe('PAYING');
+  });
+
+  it('does not redeem twice a part that went to review after it was redeemed', () => {
+    const review = when(given(accepted, redeemed), { type: 'PartNeedsReview', reason: 'payout not settled' });
+    expect(decide(review, redeemed)).toEqual([]);
+  });
+
   it('derives the request state from its parts', () => {
     expect(cashOutState(['PAID', 'PAYING'])).toBe('IN_PROGRESS');
     expect(cashOutState(['PAID', 'REFUNDING'])).toBe('IN_PROGRESS');

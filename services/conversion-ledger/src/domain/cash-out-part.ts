@@ -20,6 +20,8 @@ export interface PartState {
   transferDate?: string;
   payoutFrom?: string;
   reviewReason?: string;
+  /** The card company has confirmed the redemption (there is a REDEMPTION journal). */
+  redeemed?: boolean;
 }
 
 export const initialPart: PartState = { state: 'NEW', pointsConsumed: 0, won: 0 };
@@ -29,7 +31,7 @@ export function evolve(part: PartState, event: PartEvent): PartState {
     case 'PartAccepted':
       return { ...part, state: 'REDEEMING', pointsConsumed: event.pointsConsumed, won: event.won };
     case 'PartRedeemed':
-      return { ...part, state: 'PAYING' };
+      return { ...part, state: 'PAYING', redeemed: true };
     case 'PartRedemptionFailed':
       return { ...part, state: 'FAILED', failureCode: event.code };
     case 'PartScheduled':
@@ -62,9 +64,17 @@ const ALLOWED_FROM: Record<PartEvent['type'], PartState['state'][]> = {
   PartNeedsReview: ['REDEEMING', 'PAYING', 'SCHEDULED', 'REFUNDING'],
 };
 
+/**
+ * A part sent to review while waiting for its card company still takes the company's late answer: points that were
+ * redeemed must be paid (or refunded), never left unaccounted for.
+ */
+const LATE_REDEMPTION_ANSWERS = new Set<PartEvent['type']>(['PartRedeemed', 'PartRedemptionFailed']);
+
 /** Returns the events to record (none when the event does not apply to the part's current state). */
 export function decide(part: PartState, event: PartEvent): PartEvent[] {
-  return ALLOWED_FROM[event.type].includes(part.state) ? [event] : [];
+  if (ALLOWED_FROM[event.type].includes(part.state)) return [event];
+  if (part.state === 'MANUAL_REVIEW' && !part.redeemed && LATE_REDEMPTION_ANSWERS.has(event.type)) return [event];
+  return [];
 }
 
 /** States no automatic rule moves on from; MANUAL_REVIEW waits for an operator, visibly. */
