@@ -30,6 +30,8 @@ export class MessagingRuntime {
   readonly consumerLag: Gauge;
   readonly relay: OutboxRelay;
   readonly readinessChecks = new Map<string, ReadinessCheck>();
+  /** Set by the transport once its consumer runs; read when /metrics is scraped. */
+  lagSource?: () => number;
   private admin?: Admin;
 
   private constructor(
@@ -43,7 +45,12 @@ export class MessagingRuntime {
     collectDefaultMetrics({ register: this.metrics });
     this.processed = new Counter({ name: 'pointsweep_messages_processed_total', help: 'Messages handled', labelNames: ['type', 'outcome'], registers: [this.metrics] });
     this.deadLettered = new Counter({ name: 'pointsweep_dead_letters_total', help: 'Messages sent to the dead-letter topic', labelNames: ['reason'], registers: [this.metrics] });
-    this.consumerLag = new Gauge({ name: 'pointsweep_consumer_lag_max', help: 'Largest partition lag seen by this consumer', registers: [this.metrics] });
+    this.consumerLag = new Gauge({
+      name: 'pointsweep_consumer_lag_max',
+      help: 'Largest partition lag seen by this consumer at its last batch',
+      registers: [this.metrics],
+      collect: () => this.consumerLag.set(this.lagSource?.() ?? 0),
+    });
   }
 
   static async create(options: RuntimeOptions): Promise<MessagingRuntime> {

@@ -100,6 +100,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
         this.runtime.logger,
       );
       await this.loop.start();
+      this.runtime.lagSource = () => this.loop?.maxLag() ?? 0;
       this.runtime.readinessChecks.set('consumer', async () => ({ ok: true, detail: { maxLag: this.loop?.maxLag() ?? 0 } }));
       callback();
     } catch (error) {
