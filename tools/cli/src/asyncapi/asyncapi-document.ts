@@ -281,10 +281,16 @@ function deadLetterSchema(): JsonSchema {
       messageId: { type: 'string', format: 'uuid', description: 'The envelope id, when the message was a valid envelope.' },
       messageType: { type: 'string', description: 'The envelope type, when the message was a valid envelope.' },
       original: {
-        oneOf: [{ type: 'string', description: 'The original Kafka value, base64.' }, { type: 'null' }],
+        oneOf: [{ type: 'string', description: 'The original Kafka value, base64; null when sealed or too large to keep.' }, { type: 'null' }],
       },
+      sealedOriginal: {
+        type: 'string',
+        description: 'The original value (base64) sealed with the service\'s key ring, "keyId.iv.tag.ciphertext": it may be an edge command carrying personal data.',
+      },
+      originalBytes: { type: 'integer', minimum: 0, description: 'Size of the original value; kept even when the bytes are not.' },
+      originalSha256: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the original value, hex.' },
     },
-    required: ['reason', 'consumer', 'source', 'attempts', 'failedAt', 'original'],
+    required: ['reason', 'consumer', 'source', 'attempts', 'failedAt', 'original', 'originalBytes', 'originalSha256'],
     additionalProperties: false,
   };
 }
