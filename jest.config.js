@@ -11,6 +11,8 @@ const shared = {
   roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/tools', '<rootDir>/test'],
 };
 module.exports = {
+  // Always end with the list of failing tests (by default only from 20 suites on): CI logs are read from the tail.
+  reporters: [['default', { summaryThreshold: 0 }]],
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['**/*.spec.ts'] },
     {

@@ -41,7 +41,7 @@ const probeService: ServiceDefinition = {
   name: 'probe',
   schema: 'probe',
   migrations: [ProbeTables1764000009000],
-  consumes: ['identityEvents'],
+  consumes: ['issuerCommands'],
   module: (runtime, config) => ProbeModule.forRoot(runtime, config),
 };
 
@@ -84,10 +84,10 @@ describe('delivery guarantees of the messaging library', () => {
     const envelope = consentGranted();
     const marker = consentGranted();
     const value = JSON.stringify(envelope);
-    await producer.send({ topic: topics.identityEvents, acks: -1, messages: [{ key: envelope.key, value }] });
-    await producer.send({ topic: topics.identityEvents, acks: -1, messages: [{ key: envelope.key, value }] });
+    await producer.send({ topic: topics.issuerCommands, acks: -1, messages: [{ key: envelope.key, value }] });
+    await producer.send({ topic: topics.issuerCommands, acks: -1, messages: [{ key: envelope.key, value }] });
     // Same key, so the marker is consumed after both copies: once it is applied, both copies were seen.
-    await producer.send({ topic: topics.identityEvents, acks: -1, messages: [{ key: envelope.key, value: JSON.stringify(marker) }] });
+    await producer.send({ topic: topics.issuerCommands, acks: -1, messages: [{ key: envelope.key, value: JSON.stringify(marker) }] });
     await waitFor(async () => (await effectsFor(marker.payload.personId)) === 1, { description: 'the marker to be applied' });
     expect(await effectsFor(envelope.payload.personId)).toBe(1);
     const inbox = await db.query(`SELECT outcome FROM probe.inbox WHERE message_id = $1`, [envelope.id]);
@@ -107,7 +107,7 @@ describe('delivery guarantees of the messaging library', () => {
       const futureVersion = { ...consentGranted(), version: 99 };
       const after = consentGranted();
       await producer.send({
-        topic: topics.identityEvents,
+        topic: topics.issuerCommands,
         acks: -1,
         messages: [
           { key, value: Buffer.from([0xff, 0xfe, 0x00, 0x41]) },
@@ -126,7 +126,7 @@ describe('delivery guarantees of the messaging library', () => {
         expect.stringMatching(/^INVALID_MESSAGE: ConsentGranted payload is invalid: personId/),
         'UNSUPPORTED_MESSAGE_VERSION: ConsentGranted version 99 is not supported (expected 1)',
       ]);
-      expect(deadLetters.every((d) => d.source.topic === topics.identityEvents)).toBe(true);
+      expect(deadLetters.every((d) => d.source.topic === topics.issuerCommands)).toBe(true);
       const ready = await fetch(`${service.url}/health/ready`);
       expect(ready.status).toBe(200);
     } finally {

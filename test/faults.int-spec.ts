@@ -52,7 +52,9 @@ describe('faults: nothing is lost or paid twice', () => {
       children.push(await startChildService(childName, system.config));
       const accepted = await system.client.cashOut(request, person.personId);
       const settled = await awaitCashOut(system.client, person, accepted.cashOutId, 90000);
-      expect(settled.state).toBe('COMPLETED');
+      // The parts' states and failure codes show in the failure message, not just the overall state.
+      expect({ state: settled.state, parts: settled.parts.map((p) => ({ state: p.state, failureCode: p.failureCode })) })
+        .toEqual({ state: 'COMPLETED', parts: [{ state: 'PAID', failureCode: undefined }] });
       const transfers: { accountNumber: string; amountWon: number }[] = await (await fetch(`${system.simulatorsUrl}/admin/bank/transfers`)).json();
       expect(transfers.filter((t) => t.accountNumber === person.accountNumber).map((t) => t.amountWon)).toEqual([settled.parts[0].won]);
       const points = await (await fetch(`${system.simulatorsUrl}/issuers/${program.issuer}/members/${ci}/points`)).json();

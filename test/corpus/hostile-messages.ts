@@ -152,7 +152,7 @@ export function buildCorpus(ctx: CorpusContext): CorpusEntry[] {
     addEnvelope('version 2', topic, probeEnvelope({ version: 2 }), ErrorCodes.unsupportedVersion);
     addEnvelope('version 999', topic, probeEnvelope({ version: 999 }), ErrorCodes.unsupportedVersion);
     addEnvelope('an event pushed onto a command topic', topic,
-      envelopeFor('ConsentGranted', { personId: randomUUID(), ci: 'Q2lDb3JwdXNDaUNvcnB1c0Np', issuer: 'KB' }, { kind: 'event' }), MessageErrorCodes.wrongTopic);
+      envelopeFor('PointsRedemptionFailed', { partId: randomUUID(), code: 'CORPUS', reason: 'an event on the wrong topic' }, { kind: 'event' }), MessageErrorCodes.wrongTopic);
     const foreign = topic === 'ledgerCommands' ? 'ReleaseDuePayouts' : 'ListManualReview';
     addEnvelope('another service\'s command', topic, envelopeFor(foreign, { operator: 'corpus.ops' }), MessageErrorCodes.wrongTopic);
 

@@ -39,7 +39,7 @@ export async function startChildService(name: string, config: ServiceConfig, env
       SIMULATORS_URL: config.simulatorsUrl,
       CLOCK_START: config.clock.now().toISOString(),
       POINTSWEEP_KEYS: JSON.stringify(config.keys),
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.CHILD_LOG_LEVEL ?? 'warn',
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -274,10 +274,12 @@ export const MESSAGES: readonly MessageDefinition[] = [
   command(ConfirmIdentityVerification, 'identityCommands', 'Confirm the one-time code; returns the person id and a signed identity assertion.'),
   command(GrantConsent, 'identityCommands', 'Allow Pointsweep to query one card company for the person.'),
   command(RegisterPayoutAccount, 'identityCommands', 'Register an own-name bank account; the bank checks the holder.'),
-  event(ConsentGranted, 'identityEvents', 'A person consented to queries of one card company.'),
+  // Consent goes onto the card-company service's own command stream, keyed by person like every lookup and
+  // redemption: the person's later commands land behind it in the same partition, so it is always seen first.
+  event(ConsentGranted, 'issuerCommands', 'A person consented to queries of one card company.'),
   event(PayoutAccountVerified, 'identityEvents', 'A payout account passed the real-name check.'),
   command(RevokeConsent, 'identityCommands', 'Withdraw consent to query one card company.'),
-  event(ConsentRevoked, 'identityEvents', 'A person withdrew consent for one card company.'),
+  event(ConsentRevoked, 'issuerCommands', 'A person withdrew consent for one card company.'),
   command(LookupPoints, 'issuerCommands', 'Look up the points of every consented program.'),
   command(RedeemPoints, 'issuerCommands', 'Redeem points at the card company for one cash-out part (idempotent).'),
   event(PointsRedeemed, 'issuerEvents', 'The card company redeemed the points of a cash-out part.'),

@@ -34,7 +34,7 @@ export class OutboxRelay {
     private readonly dataSource: DataSource,
     private readonly producer: Producer,
     logger: JsonLogger,
-    private readonly options: { batchSize?: number; idleMs?: number; lockKey: string } = { lockKey: 'outbox' },
+    private readonly options: { batchSize?: number; idleMs?: number; lockKey: string; replyTopicPrefix?: string } = { lockKey: 'outbox' },
   ) {
     const batchSize = options.batchSize ?? 500;
     this.loop = new PollingLoop('outbox relay', async () => (await this.relayOnce()) >= batchSize, logger, options.idleMs ?? 250);
@@ -73,10 +73,15 @@ export class OutboxRelay {
         });
         byTopic.set(row.topic, list);
       }
-      await this.producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })),
-      });
+      // Replies go out only after everything else is acknowledged: a caller who has its answer can count on the
+      // events of that answer being in their topics already (e.g. a consent before the lookup sent right after it).
+      const batches = [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages }));
+      const replyPrefix = this.options.replyTopicPrefix;
+      const isReply = (topic: string) => replyPrefix !== undefined && topic.startsWith(replyPrefix);
+      const effects = batches.filter((b) => !isReply(b.topic));
+      const replies = batches.filter((b) => isReply(b.topic));
+      if (effects.length > 0) await this.producer.sendBatch({ acks: -1, topicMessages: effects });
+      if (replies.length > 0) await this.producer.sendBatch({ acks: -1, topicMessages: replies });
       crashPoint('outbox-after-publish');
       await tx.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
       this.relayed += rows.length;

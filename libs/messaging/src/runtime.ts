@@ -41,7 +41,10 @@ export class MessagingRuntime {
   ) {
     this.topics = topicsFor(options.topicPrefix);
     this.logger = options.logger ?? new JsonLogger(options.service);
-    this.relay = new OutboxRelay(options.dataSource, producer, this.logger, { lockKey: `${options.service}.outbox` });
+    this.relay = new OutboxRelay(options.dataSource, producer, this.logger, {
+      lockKey: `${options.service}.outbox`,
+      replyTopicPrefix: `${options.topicPrefix}.replies.`,
+    });
     collectDefaultMetrics({ register: this.metrics });
     this.processed = new Counter({ name: 'pointsweep_messages_processed_total', help: 'Messages handled', labelNames: ['type', 'outcome'], registers: [this.metrics] });
     this.deadLettered = new Counter({ name: 'pointsweep_dead_letters_total', help: 'Messages sent to the dead-letter topic', labelNames: ['reason'], registers: [this.metrics] });

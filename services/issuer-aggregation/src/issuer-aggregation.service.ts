@@ -11,7 +11,7 @@ export function createIssuerAggregationService(options: { settings?: Partial<Iss
     name: 'issuer-aggregation',
     schema: 'issuer',
     migrations: [IssuerTables1764000002000, RefundsAndConsentRevocation1764100002000],
-    consumes: ['issuerCommands', 'identityEvents'],
+    consumes: ['issuerCommands'],
     module: (runtime, config) => IssuerAggregationModule.forRoot(runtime, config, issuerSettings(process.env, options.settings), options.connectors),
   };
 }

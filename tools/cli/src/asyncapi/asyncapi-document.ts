@@ -7,7 +7,7 @@ import { JsonSchema, schemaOfClass } from './payload-schema';
  */
 export const SERVICES: readonly { name: string; owns: string; consumes: TopicName[] }[] = [
   { name: 'identity', owns: 'identity', consumes: ['identityCommands'] },
-  { name: 'issuer-aggregation', owns: 'issuer', consumes: ['issuerCommands', 'identityEvents'] },
+  { name: 'issuer-aggregation', owns: 'issuer', consumes: ['issuerCommands'] },
   { name: 'conversion-ledger', owns: 'ledger', consumes: ['ledgerCommands', 'issuerEvents', 'settlementEvents', 'identityEvents'] },
   { name: 'bank-settlement', owns: 'settlement', consumes: ['settlementCommands', 'identityEvents'] },
 ];

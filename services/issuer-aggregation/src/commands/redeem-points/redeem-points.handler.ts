@@ -102,7 +102,7 @@ export class RedeemPointsHandler {
         this.redeemed(ctx, command, settlement.receipt.transactionId);
         return;
       case 'failed':
-        log.info('redemption failed', { issuer, failureCode: settlement.code, reason: settlement.reason });
+        log.warn('redemption failed', { issuer, failureCode: settlement.code, reason: settlement.reason });
         this.failed(ctx, command, settlement.code, settlement.reason);
         return;
       case 'unsettled':
