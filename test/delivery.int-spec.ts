@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, DynamicModule, Module } from '@nestjs/common';
-import { Ctx, Payload } from '@nestjs/microservices';
+import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { ConsentGranted, messageDefinition, topicsFor } from '@pointsweep/contracts';
+import { ConsentGranted, ErrorCodes, LookupPoints, messageDefinition, PointsweepError, ReplyPayload, topicsFor } from '@pointsweep/contracts';
 import {
-  buildEnvelope, generateKeyRing, MessageContext, MessagingRuntime, OnEvent, PlatformModule, RunningService, ServiceConfig,
+  buildEnvelope, createTopicsAndWait, generateKeyRing, MessageContext, MessagingRuntime, OnEvent, PlatformModule, RunningService, ServiceConfig,
   ServiceDefinition, startService, systemClock,
 } from '@pointsweep/messaging';
 import { createTestDatabase, kafkaBrokers, randomName, TestDatabase, waitFor } from './harness';
@@ -21,12 +21,23 @@ class ProbeTables1764000009000 implements MigrationInterface {
   }
 }
 
+/** A person id the probe refuses for good, after it has already written its effect (which must roll back). */
+const REFUSED_PERSON = '00000000-0000-4000-8000-00000000dead';
+
 /** A handler whose effect has no natural uniqueness: only the inbox stands between a redelivery and a second effect. */
 @Controller()
 class RecordEveryConsentHandler {
   @OnEvent('ConsentGranted')
   async handle(@Payload() event: ConsentGranted, @Ctx() ctx: MessageContext): Promise<void> {
     await ctx.tx.query(`INSERT INTO effects (message_id, person_id) VALUES ($1, $2)`, [ctx.envelope.id, event.personId]);
+    if (event.personId === REFUSED_PERSON) throw new PointsweepError('PROBE_REFUSED', 'the probe refuses this person');
+  }
+
+  /** A request: answered, and its effect recorded, only when it is taken. */
+  @MessagePattern(LookupPoints.name)
+  async lookup(@Payload() query: LookupPoints, @Ctx() ctx: MessageContext): Promise<{ taken: true }> {
+    await ctx.tx.query(`INSERT INTO effects (message_id, person_id) VALUES ($1, $2)`, [ctx.envelope.id, ctx.envelope.key]);
+    return { taken: true };
   }
 }
 
@@ -131,6 +142,64 @@ describe('delivery guarantees of the messaging library', () => {
       expect(ready.status).toBe(200);
     } finally {
       await dlq.disconnect();
+    }
+  });
+  it('applies a run of messages together, and when one handler refuses, rolls back only that one', async () => {
+    const key = randomUUID();
+    const before = [consentGranted(), consentGranted()];
+    const refused = buildEnvelope(messageDefinition('ConsentGranted')!, { personId: REFUSED_PERSON, ci: 'Q2lUZXN0Q2lUZXN0Q2lUZXN0', issuer: 'KB' }, { key });
+    const after = [consentGranted(), consentGranted()];
+    // One produce request on one key: the consumer gets them as one batch, and they would share a transaction.
+    await producer.send({
+      topic: topics.issuerCommands,
+      acks: -1,
+      messages: [...before, refused, ...after].map((e) => ({ key, value: JSON.stringify(e) })),
+    });
+    const last = after[after.length - 1];
+    await waitFor(async () => (await effectsFor(last.payload.personId)) === 1, { description: 'the last message of the run to be applied' });
+    for (const e of [...before, ...after]) expect(await effectsFor(e.payload.personId)).toBe(1);
+    expect(await effectsFor(REFUSED_PERSON)).toBe(0);
+    const inbox = await db.query(`SELECT outcome FROM probe.inbox WHERE message_id = $1`, [refused.id]);
+    expect(inbox.rows).toEqual([{ outcome: 'rejected:PROBE_REFUSED' }]);
+  });
+
+  it('answers a request that waited in its topic past the admission limit SERVICE_BUSY, without taking it', async () => {
+    const replyTopic = `${prefix}.replies.busy-probe`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await createTopicsAndWait(admin, [{ topic: replyTopic, numPartitions: 1 }]);
+    await admin.disconnect();
+    const replies = new Map<string, ReplyPayload>();
+    const reader = kafka.consumer({ groupId: randomName('busy-probe') });
+    await reader.connect();
+    await reader.subscribe({ topics: [replyTopic], fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        const reply = JSON.parse(message.value!.toString());
+        replies.set(reply.causationId, reply.payload);
+      },
+    });
+    try {
+      const personId = randomUUID();
+      const request = () => buildEnvelope(messageDefinition(LookupPoints.name)!, { assertion: 'not-checked-by-the-probe' }, { key: personId, replyTo: replyTopic });
+      const stale = request();
+      // Kafka's timestamp says the request has waited a minute in the topic (the limit is the default 2 s).
+      await producer.send({ topic: topics.issuerCommands, acks: -1, messages: [{ key: personId, value: JSON.stringify(stale), timestamp: String(Date.now() - 60_000) }] });
+      await waitFor(async () => replies.has(stale.id), { description: 'the stale request to be answered' });
+      expect(replies.get(stale.id)).toEqual({
+        ok: false,
+        error: { code: ErrorCodes.serviceBusy, message: expect.stringMatching(/^busy: the request waited \d+ ms in the queue; retry after 30000 ms$/), retriable: true, retryAfterMs: 30000 },
+      });
+      expect(await effectsFor(personId)).toBe(0);
+      expect((await db.query(`SELECT 1 FROM probe.inbox WHERE message_id = $1`, [stale.id])).rowCount).toBe(0);
+
+      const fresh = request();
+      await producer.send({ topic: topics.issuerCommands, acks: -1, messages: [{ key: personId, value: JSON.stringify(fresh) }] });
+      await waitFor(async () => replies.has(fresh.id), { description: 'the fresh request to be answered' });
+      expect(replies.get(fresh.id)).toEqual({ ok: true, result: { taken: true } });
+      expect(await effectsFor(personId)).toBe(1);
+    } finally {
+      await reader.disconnect();
     }
   });
 });

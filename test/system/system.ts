@@ -26,7 +26,7 @@ export interface TestSystem {
 }
 
 /** The whole system in this process: simulators over real HTTP, every service on the real broker and database. */
-export async function startTestSystem(options: { clock: Clock; services?: ServiceDefinition[] }): Promise<TestSystem> {
+export async function startTestSystem(options: { clock: Clock; services?: ServiceDefinition[]; admissionMaxQueueMs?: number }): Promise<TestSystem> {
   const prefix = randomName('ps');
   const database = await createTestDatabase('ps');
   const stateDir = mkdtempSync(join(tmpdir(), 'ps-sim-'));
@@ -40,6 +40,7 @@ export async function startTestSystem(options: { clock: Clock; services?: Servic
     simulatorsUrl: simulators.url,
     clock: options.clock,
     keys,
+    admissionMaxQueueMs: options.admissionMaxQueueMs,
   };
   const services = new Map<string, RunningService>();
   const start = async (definition: ServiceDefinition) => {

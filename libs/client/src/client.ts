@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
 import {
-  CashOut, CashOutQuote, CashOutView, ConfirmIdentityVerification, ConfirmQuote, ConsentRecorded, GetCashOutStatus, GrantConsent,
+  CashOut, CashOutQuote, CashOutView, ConfirmIdentityVerification, ConfirmQuote, ConsentRecorded, ErrorCodes, GetCashOutStatus, GrantConsent,
   IdentityVerified, ListManualReview, LookupPoints, ManualReviewItem, MessageDefinition, MessageEnvelope, messageDefinition,
   PayoutAccountRegistered, PayoutsReleased, PointsOverview, PointsweepError, QuoteCashOut, RegisterPayoutAccount, ReleaseDuePayouts,
   ReplyPayload, replyTopicFor, RevokeConsent, StartIdentityVerification, Topics, topicsFor, VerificationStarted,
@@ -17,6 +17,14 @@ export interface ClientOptions {
   /** Names this client's reply topic and consumer group; unique per client instance. */
   clientId?: string;
   timeoutMs?: number;
+  /**
+   * How many times a request answered SERVICE_BUSY is sent again, each after the retry-after the service asked
+   * for (default 5; 0 hands the busy answer to the caller at once). A busy request was not taken, so sending it
+   * again is always safe.
+   */
+  busyRetries?: number;
+  /** Told of every SERVICE_BUSY answer (a load test counts them). */
+  onBusy?: (type: string, retryAfterMs: number) => void;
   /** kafkajs's own logging (default ERROR); the CLI turns it off unless asked. */
   logLevel?: logLevel;
 }
@@ -51,6 +59,8 @@ export class PointsweepClient {
       topicPrefix: 'pointsweep',
       clientId: `client-${randomUUID().slice(0, 8)}`,
       timeoutMs: 30000,
+      busyRetries: 5,
+      onBusy: () => undefined,
       logLevel: logLevel.ERROR,
       ...options,
     };
@@ -86,15 +96,35 @@ export class PointsweepClient {
         if (reply.payload.ok) waiting.resolve(reply.payload.result);
         else {
           const e = reply.payload.error!;
-          waiting.reject(new PointsweepError(e.code, e.message, e.retriable));
+          waiting.reject(new PointsweepError(e.code, e.message, e.retriable, e.retryAfterMs));
         }
       },
     });
     await joined;
   }
 
-  /** Sends a command and waits for its reply; a refusal comes back as a PointsweepError with its code. */
+  /** SERVICE_BUSY answers this client has had (each one was sent again, or handed to the caller). */
+  busyAnswers = 0;
+
+  /**
+   * Sends a command and waits for its reply; a refusal comes back as a PointsweepError with its code. A busy
+   * service's answer is waited out and the request sent again, up to `busyRetries` times.
+   */
   async request<R>(definition: MessageDefinition, payload: object, key: string, correlationId?: string): Promise<R> {
+    for (let busy = 0; ; busy++) {
+      try {
+        return await this.requestOnce<R>(definition, payload, key, correlationId);
+      } catch (error) {
+        if (!(error instanceof PointsweepError) || error.code !== ErrorCodes.serviceBusy) throw error;
+        this.busyAnswers++;
+        this.options.onBusy(definition.type, error.retryAfterMs ?? 1000);
+        if (busy >= this.options.busyRetries) throw error;
+        await new Promise((r) => setTimeout(r, error.retryAfterMs ?? 1000));
+      }
+    }
+  }
+
+  private async requestOnce<R>(definition: MessageDefinition, payload: object, key: string, correlationId?: string): Promise<R> {
     const envelope = buildEnvelope(definition, payload, { key, correlationId, replyTo: this.replyTopic });
     const result = new Promise<R>((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -44,5 +44,5 @@ export class MessageEnvelope<P = Record<string, unknown>> {
 export interface ReplyPayload<R = unknown> {
   ok: boolean;
   result?: R;
-  error?: { code: string; message: string; retriable: boolean };
+  error?: { code: string; message: string; retriable: boolean; retryAfterMs?: number };
 }

@@ -7,6 +7,8 @@ export class PointsweepError extends Error {
     readonly code: string,
     message: string,
     readonly retriable = false,
+    /** When the service asks to be asked again later (SERVICE_BUSY), how long to wait first. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'PointsweepError';
@@ -30,6 +32,8 @@ export const ErrorCodes = {
   insufficientPoints: 'INSUFFICIENT_POINTS',
   issuerUnavailable: 'ISSUER_UNAVAILABLE',
   handlerFailed: 'HANDLER_FAILED',
+  /** The request waited in the queue past the admission limit and was not taken: nothing was done, ask again later. */
+  serviceBusy: 'SERVICE_BUSY',
   quoteExpired: 'QUOTE_EXPIRED',
   pointsNotConvertible: 'POINTS_NOT_CONVERTIBLE',
 } as const;

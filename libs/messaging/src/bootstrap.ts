@@ -3,7 +3,7 @@ import { DynamicModule, INestApplication } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { MigrationInterface } from 'typeorm';
 import { TopicName } from '@pointsweep/contracts';
-import { ServiceConfig, serviceConfigFromEnv } from './config';
+import { DEFAULT_ADMISSION_MAX_QUEUE_MS, ServiceConfig, serviceConfigFromEnv } from './config';
 import { openDatabase } from './database';
 import { JsonLogger } from './logger';
 import { NestJsonLogger } from './platform.module';
@@ -19,6 +19,8 @@ export interface ServiceDefinition {
   migrations: (new () => MigrationInterface)[];
   /** Topics the service consumes. */
   consumes: TopicName[];
+  /** Partitions consumed at the same time (default 3); each partition stays in order. */
+  partitionsConsumedConcurrently?: number;
   module(runtime: MessagingRuntime, config: ServiceConfig): DynamicModule;
 }
 
@@ -51,6 +53,8 @@ export async function startService(definition: ServiceDefinition, config: Servic
       groupId: `${config.topicPrefix}.${definition.name}`,
       topics: definition.consumes.map((t) => runtime.topics[t]),
       sessionTimeoutMs: config.consumerSessionTimeoutMs,
+      partitionsConsumedConcurrently: definition.partitionsConsumedConcurrently,
+      admissionMaxQueueMs: config.admissionMaxQueueMs ?? DEFAULT_ADMISSION_MAX_QUEUE_MS,
       sealer: new Sealer(config.keys),
     }),
   }, { inheritAppConfig: true });

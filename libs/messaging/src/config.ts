@@ -13,7 +13,14 @@ export interface ServiceConfig {
   keys: KeyRing;
   /** How long the group waits for a silent consumer (one killed with -9) before giving its partitions to others. */
   consumerSessionTimeoutMs?: number;
+  /**
+   * Admission: a request (a command with replyTo) that waited in its topic longer than this is answered
+   * SERVICE_BUSY with a retry-after instead of being taken, so a surge cannot build a queue nobody waits for.
+   */
+  admissionMaxQueueMs?: number;
 }
+
+export const DEFAULT_ADMISSION_MAX_QUEUE_MS = 2000;
 
 type Env = Record<string, string | undefined>;
 
@@ -41,5 +48,6 @@ export function serviceConfigFromEnv(env: Env, defaults: { httpPort: number; dat
     clock: clockFromConfig(env),
     keys: loadKeyRing(env, '.secrets/dev-keys.json'),
     consumerSessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS ? Number(env.KAFKA_SESSION_TIMEOUT_MS) : undefined,
+    admissionMaxQueueMs: env.ADMISSION_MAX_QUEUE_MS ? Number(env.ADMISSION_MAX_QUEUE_MS) : undefined,
   };
 }

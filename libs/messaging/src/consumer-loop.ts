@@ -10,7 +10,11 @@ export interface ConsumerLoopOptions {
   sessionTimeoutMs?: number;
 }
 
-export type MessageProcessor = (message: KafkaMessage, topic: string, partition: number) => Promise<void>;
+/** Handles a run of consecutive messages of one partition, in order; when it returns, all of them are done. */
+export type MessageProcessor = (messages: KafkaMessage[], topic: string, partition: number) => Promise<void>;
+
+/** At most this many messages go to the processor at once (and so share one database transaction at most). */
+const CHUNK = 100;
 
 /**
  * Our own kafkajs loop: offsets are committed only after the processor has made the effect durable,
@@ -51,14 +55,17 @@ export class ConsumerLoop {
           await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
           sinceCommit = 0;
         };
-        for (const message of batch.messages) {
+        for (let from = 0; from < batch.messages.length; from += CHUNK) {
           // After a rebalance this batch may belong to another member now: stop, it will redeliver.
           if (!isRunning() || isStale()) break;
-          await this.process(message, batch.topic, batch.partition);
+          const chunk = batch.messages.slice(from, from + CHUNK);
+          await this.process(chunk, batch.topic, batch.partition);
           crashPoint('after-effect-before-offset-commit');
-          resolveOffset(message.offset);
-          lastDone = message.offset;
-          if (++sinceCommit >= 50) await commit();
+          const last = chunk[chunk.length - 1].offset;
+          resolveOffset(last);
+          lastDone = last;
+          sinceCommit += chunk.length;
+          if (sinceCommit >= 50) await commit();
           await heartbeat();
         }
         if (!isStale()) await commit();

@@ -3,6 +3,7 @@ import { ArgumentsHost, Catch } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { KafkaMessage } from 'kafkajs';
+import { EntityManager } from 'typeorm';
 import { lastValueFrom, Observable, throwError } from 'rxjs';
 import { ErrorCodes, isRetriable, MessageEnvelope, PointsweepError, ReplyPayload } from '@pointsweep/contracts';
 import { ConsumerLoop } from './consumer-loop';
@@ -21,12 +22,35 @@ export interface TransportOptions {
   maxAttempts?: number;
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
+  /** Requests that waited longer than this in their topic are answered SERVICE_BUSY (see ServiceConfig). */
+  admissionMaxQueueMs?: number;
   /**
    * Seals the original bytes kept in a dead letter (they may be an edge command carrying personal data);
    * without it they are kept as plain base64.
    */
   sealer?: Sealer;
 }
+
+/** Handlers that call out (a card company, the bank, the carrier) are marked so; they never share a transaction. */
+export const CALLS_OUT_KEY = 'callsOut';
+export const CALLS_OUT = { [CALLS_OUT_KEY]: true } as const;
+
+interface Ready {
+  message: KafkaMessage;
+  source: { topic: string; partition: number; offset: string };
+  envelope: MessageEnvelope;
+  payload: object;
+  handler: MessageHandler;
+  replay: boolean;
+  /** May share a transaction with its neighbours: its handler only touches the database, and it is no replay. */
+  groupable: boolean;
+}
+
+type Step =
+  | { kind: 'ignore' }
+  | { kind: 'busy'; envelope: MessageEnvelope; queuedMs: number }
+  | { kind: 'refuse'; source: { topic: string; partition: number; offset: string }; envelope?: MessageEnvelope; error: unknown }
+  | { kind: 'ready'; ready: Ready };
 
 /** What the dead-letter topic carries for each refused message. */
 export interface DeadLetter {
@@ -96,7 +120,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
           partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
           sessionTimeoutMs: this.options.sessionTimeoutMs,
         },
-        (message, topic, partition) => this.consume(message, topic, partition),
+        (messages, topic, partition) => this.consumeChunk(messages, topic, partition),
         this.runtime.logger,
       );
       await this.loop.start();
@@ -120,7 +144,65 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     return this.loop as T;
   }
 
-  private async consume(message: KafkaMessage, topic: string, partition: number): Promise<void> {
+  /**
+   * Consecutive messages whose handlers only touch the database share one transaction (one BEGIN/COMMIT, one
+   * inbox insert, one outbox insert, one relay kick): on this machine every round trip to PostgreSQL is a
+   * system call pair, and they were most of the services' CPU. Anything else runs alone, as before.
+   */
+  private async consumeChunk(messages: KafkaMessage[], topic: string, partition: number): Promise<void> {
+    let group: Ready[] = [];
+    const busy: { envelope: MessageEnvelope; queuedMs: number }[] = [];
+    const flush = async () => {
+      if (group.length > 0) await this.processGroup(group);
+      group = [];
+    };
+    for (const message of messages) {
+      const step = await this.prepare(message, topic, partition);
+      if (step.kind === 'ignore') continue;
+      if (step.kind === 'busy') {
+        busy.push(step);
+        continue;
+      }
+      if (step.kind === 'refuse') {
+        await flush();
+        await this.reject(message, step.source, step.envelope, step.error, 1);
+      } else if (!step.ready.groupable) {
+        await flush();
+        await this.processAlone(step.ready);
+      } else {
+        group.push(step.ready);
+      }
+    }
+    await flush();
+    if (busy.length > 0) await this.answerBusy(busy);
+  }
+
+  /**
+   * Nothing was done for these, so nothing is recorded: the answers go straight to the producer (one send for the
+   * chunk). A lost answer costs the caller a timeout and a retry, never a second effect.
+   */
+  private async answerBusy(busy: { envelope: MessageEnvelope; queuedMs: number }[]): Promise<void> {
+    const now = this.runtime.clock.now();
+    const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+    for (const { envelope, queuedMs } of busy) {
+      // The queue is at least as long as this request waited: ask for about that long, within bounds.
+      const retryAfterMs = Math.min(30_000, Math.max(1000, Math.round(queuedMs)));
+      const reply: ReplyPayload = {
+        ok: false,
+        error: { code: ErrorCodes.serviceBusy, message: `busy: the request waited ${Math.round(queuedMs)} ms in the queue; retry after ${retryAfterMs} ms`, retriable: true, retryAfterMs },
+      };
+      const answer = buildReply(envelope, reply, now);
+      const list = byTopic.get(envelope.replyTo!) ?? [];
+      list.push({ key: answer.key, value: JSON.stringify(answer), headers: { 'message-type': answer.type, 'correlation-id': answer.correlationId } });
+      byTopic.set(envelope.replyTo!, list);
+      this.runtime.processed.inc({ type: envelope.type, outcome: ErrorCodes.serviceBusy });
+    }
+    await this.runtime.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    this.runtime.logger.info('requests answered busy', { count: busy.length, maxQueuedMs: Math.max(...busy.map((b) => b.queuedMs)) });
+  }
+
+  /** Parses and checks one message and finds its handler; nothing here touches the database. */
+  private async prepare(message: KafkaMessage, topic: string, partition: number): Promise<Step> {
     const source = { topic, partition, offset: message.offset };
     let envelope: MessageEnvelope | undefined;
     let payload: object;
@@ -132,30 +214,41 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
       definitionTopic = this.runtime.topics[parsed.definition.topic];
     } catch (error) {
       if (error instanceof EnvelopeRefused) envelope = error.envelope;
-      await this.reject(message, source, envelope, error, 1);
-      return;
+      return { kind: 'refuse', source, envelope, error };
     }
     // A message is only taken from its own topic: an event pushed onto a command topic is not an event.
     if (definitionTopic !== topic) {
-      await this.reject(message, source, envelope, new PointsweepError(MessageErrorCodes.wrongTopic, `${envelope.type} belongs on ${definitionTopic}, not ${topic}`), 1);
-      return;
+      return { kind: 'refuse', source, envelope, error: new PointsweepError(MessageErrorCodes.wrongTopic, `${envelope.type} belongs on ${definitionTopic}, not ${topic}`) };
     }
     // Replies go only to a client's own reply topic, never to a service topic or a name Kafka refuses.
     if (envelope.replyTo !== undefined && !this.validReplyTo(envelope)) {
-      await this.reject(message, source, envelope, new PointsweepError(MessageErrorCodes.invalidReplyTopic, `replyTo must be a reply topic ${this.runtime.options.topicPrefix}.replies.<client id>`), 1);
-      return;
+      return { kind: 'refuse', source, envelope, error: new PointsweepError(MessageErrorCodes.invalidReplyTopic, `replyTo must be a reply topic ${this.runtime.options.topicPrefix}.replies.<client id>`) };
     }
     const handler = this.getHandlerByPattern(envelope.type);
     if (!handler) {
       // Event topics carry events other services care about; a command nobody here handles is an error.
-      if (envelope.kind === 'event') return;
-      await this.reject(message, source, envelope, new PointsweepError(ErrorCodes.unknownMessageType, `no handler for ${envelope.type} in ${this.options.groupId}`), 1);
-      return;
+      if (envelope.kind === 'event') return { kind: 'ignore' };
+      return { kind: 'refuse', source, envelope, error: new PointsweepError(ErrorCodes.unknownMessageType, `no handler for ${envelope.type} in ${this.options.groupId}`) };
     }
+    const replay = message.headers?.[REPLAY_HEADER] !== undefined;
+    // Admission: requests only (work already accepted — events, saga commands — is always finished), judged by
+    // the time the message has spent in its topic on the real clock (Kafka's timestamp, not the service clock).
+    const queuedMs = Date.now() - Number(message.timestamp);
+    const limit = this.options.admissionMaxQueueMs;
+    if (limit !== undefined && envelope.replyTo !== undefined && !handler.isEventHandler && !replay && queuedMs > limit) {
+      return { kind: 'busy', envelope, queuedMs };
+    }
+    const groupable = !replay && handler.extras?.[CALLS_OUT_KEY] !== true;
+    return { kind: 'ready', ready: { message, source, envelope, payload, handler, replay, groupable } };
+  }
+
+  /** One message in its own transaction, retried with back-off while its failure is retriable. */
+  private async processAlone(ready: Ready): Promise<void> {
+    const { message, source, envelope, payload, handler, replay } = ready;
     const maxAttempts = this.options.maxAttempts ?? 5;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.process(envelope, payload, handler, message.headers?.[REPLAY_HEADER] !== undefined);
+        await this.process(envelope, payload, handler, replay);
         this.runtime.processed.inc({ type: envelope.type, outcome: 'ok' });
         return;
       } catch (error) {
@@ -167,6 +260,84 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
         await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
       }
     }
+  }
+
+  /**
+   * The whole group in one transaction. If any handler throws (a refusal, a conflict, a deadlock), everything
+   * rolls back and each message runs alone, where refusals and retries are handled one by one.
+   */
+  private async processGroup(group: Ready[]): Promise<void> {
+    const distinctIds = new Set(group.map((r) => r.envelope.id)).size === group.length;
+    if (group.length > 1 && distinctIds) {
+      try {
+        const reused = await this.processTogether(group);
+        for (const r of group) if (!reused.includes(r)) this.runtime.processed.inc({ type: r.envelope.type, outcome: 'ok' });
+        for (const r of reused) {
+          await this.reject(r.message, r.source, r.envelope, new PointsweepError(MessageErrorCodes.idReused, `message id ${r.envelope.id} was already used for a message with other content`), 1);
+        }
+        return;
+      } catch (error) {
+        this.runtime.logger.debug('group failed; processing its messages one by one', { error, messages: group.length });
+      }
+    }
+    for (const ready of group) await this.processAlone(ready);
+  }
+
+  /** Returns the messages whose id was already taken by other content (to be refused after the commit). */
+  private async processTogether(group: Ready[]): Promise<Ready[]> {
+    const acceptedAt = this.runtime.clock.now();
+    const reused: Ready[] = [];
+    let wrote = false;
+    await this.runtime.dataSource.transaction(async (tx) => {
+      const digests = group.map((r) => contentDigest(r.envelope));
+      const values: unknown[] = [this.options.groupId];
+      const rows = group.map((r, i) => {
+        values.push(r.envelope.id, r.envelope.type, digests[i]);
+        const b = 1 + i * 3;
+        return `($1, $${b + 1}, $${b + 2}, 'processed', $${b + 3})`;
+      });
+      const claimedRows: { message_id: string }[] = await tx.query(
+        `INSERT INTO inbox (consumer, message_id, message_type, outcome, content_digest) VALUES ${rows.join(', ')}
+         ON CONFLICT (consumer, message_id) DO NOTHING RETURNING message_id`,
+        values,
+      );
+      const claimed = new Set(claimedRows.map((r) => r.message_id));
+      const seenBefore = group.filter((r) => !claimed.has(r.envelope.id));
+      if (seenBefore.length > 0) {
+        // Redeliveries: their effects already committed. The same id with other content is no redelivery.
+        const firsts: { message_id: string; content_digest: string | null }[] = await tx.query(
+          `SELECT message_id, content_digest FROM inbox WHERE consumer = $1 AND message_id = ANY($2::uuid[])`,
+          [this.options.groupId, seenBefore.map((r) => r.envelope.id)],
+        );
+        const digestOf = new Map(firsts.map((f) => [f.message_id, f.content_digest]));
+        for (const r of seenBefore) {
+          const first = digestOf.get(r.envelope.id);
+          if (first && first !== digests[group.indexOf(r)]) reused.push(r);
+        }
+      }
+      const out: PendingMessage[] = [];
+      for (const r of group) {
+        if (!claimed.has(r.envelope.id)) continue;
+        out.push(...(await this.runHandler(r.envelope, r.payload, r.handler, tx, acceptedAt)));
+        crashPoint(`before-commit:${r.envelope.type}`);
+      }
+      await writeToOutbox(tx, out);
+      wrote = out.length > 0;
+    });
+    if (wrote) this.runtime.relay.kick();
+    return reused;
+  }
+
+  /** Runs the handler in the given transaction; returns what it emitted and, for a command with replyTo, the reply. */
+  private async runHandler(envelope: MessageEnvelope, payload: object, handler: MessageHandler, tx: EntityManager, acceptedAt: Date): Promise<PendingMessage[]> {
+    const context = new MessageContext(envelope, tx, acceptedAt, this.runtime.topics);
+    const result = await lastValueFrom(this.transformToObservable(await handler(payload, context)), { defaultValue: undefined });
+    const out: PendingMessage[] = [...context.pending];
+    if (envelope.replyTo && !handler.isEventHandler) {
+      const reply: ReplyPayload = { ok: true, result };
+      out.push({ topic: envelope.replyTo, envelope: buildReply(envelope, reply, acceptedAt) });
+    }
+    return out;
   }
 
   /** Only {prefix}.replies.{clientId}: never a service's own topic, nor a name Kafka refuses (".", ".."). */
@@ -199,13 +370,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
         }
         return;
       }
-      const context = new MessageContext(envelope, tx, acceptedAt, this.runtime.topics);
-      const result = await lastValueFrom(this.transformToObservable(await handler(payload, context)), { defaultValue: undefined });
-      const out: PendingMessage[] = [...context.pending];
-      if (envelope.replyTo && !handler.isEventHandler) {
-        const reply: ReplyPayload = { ok: true, result };
-        out.push({ topic: envelope.replyTo, envelope: buildReply(envelope, reply, acceptedAt) });
-      }
+      const out = await this.runHandler(envelope, payload, handler, tx, acceptedAt);
       await writeToOutbox(tx, out);
       wrote = out.length > 0;
       crashPoint(`before-commit:${envelope.type}`);

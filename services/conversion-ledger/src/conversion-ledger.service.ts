@@ -9,5 +9,8 @@ export const conversionLedgerService: ServiceDefinition = {
   schema: 'ledger',
   migrations: [LedgerTables1764000003000, QuotesAndSagaColumns1764000003100, PayoutAccountDetails1764000003200],
   consumes: ['ledgerCommands', 'issuerEvents', 'settlementEvents', 'identityEvents'],
+  // One partition at a time: a group of journals in one transaction locks shard heads and hot balance rows in the
+  // order its messages come, so two groups side by side could deadlock (and stall a second before one gives way).
+  partitionsConsumedConcurrently: 1,
   module: (runtime, config) => ConversionLedgerModule.forRoot(runtime, config),
 };

@@ -53,7 +53,15 @@ export function benchMarkdown(r: BenchResult, command: string): string {
         ['CPU s per settled part, steady (all processes / without the bench)', `${fmt(r.cpuSecondsPerSettledPart.allProcesses, 3)} / ${fmt(r.cpuSecondsPerSettledPart.withoutBench, 3)}`],
         ['machine busy in the steady window', `${fmt(r.machineBusyPercent, 0)} % of ${cpus().length} cores`],
         ['retries', Object.keys(r.retries).length ? JSON.stringify(r.retries) : 'none'],
+        ['"busy, retry after" answers (waited out and sent again)', Object.keys(r.busyAnswers).length ? JSON.stringify(r.busyAnswers) : 'none'],
       ],
+    ),
+  );
+  out.push('');
+  out.push(
+    table(
+      ['seconds into the run', 'parts terminal or scheduled', 'accepted → terminal, ms p50 / p99', 'busy answers'],
+      r.timeline.map((b) => [`${b.fromSecond}–${b.fromSecond + 10}`, b.partsDone, b.partsDone ? `${fmt(b.acceptedToTerminalMs.p50)} / ${fmt(b.acceptedToTerminalMs.p99)}` : '-', b.busy]),
     ),
   );
   out.push('');

@@ -100,6 +100,10 @@ export interface BenchResult {
     pollIntervalMs: number;
   };
   retries: Record<string, number>;
+  /** SERVICE_BUSY answers by message type (each was waited out and sent again by the client). */
+  busyAnswers: Record<string, number>;
+  /** Per 10 s of the run: parts seen terminal, their accepted → terminal latency, busy answers. */
+  timeline: { fromSecond: number; partsDone: number; acceptedToTerminalMs: Distribution; busy: number }[];
   lag: LagFigures;
   processes: ProcessFigures[];
   machineBusyPercent: number;
@@ -198,6 +202,8 @@ class Recorder {
   readonly cashOuts: CashOutRecord[] = [];
   readonly failures: Record<string, number> = {};
   readonly retries: Record<string, number> = {};
+  readonly busyAnswers: Record<string, number> = {};
+  readonly busyAt: number[] = [];
   readonly personIds: string[] = [];
   unknownOutcome = 0;
   started = 0;
@@ -211,6 +217,10 @@ class Recorder {
   }
   retry(what: string): void {
     this.retries[what] = (this.retries[what] ?? 0) + 1;
+  }
+  busy(type: string): void {
+    this.busyAnswers[type] = (this.busyAnswers[type] ?? 0) + 1;
+    this.busyAt.push(Date.now());
   }
 }
 
@@ -256,7 +266,11 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   for (let i = 0; i < Math.max(1, options.clients); i++) {
     if (target.client) clients.push(await target.client());
     else {
-      const c = await PointsweepClient.connect({ brokers: target.brokers, topicPrefix: target.prefix, clientId: `${runId}-${i}`, timeoutMs: options.requestTimeoutMs });
+      // A busy answer is waited out (for the retry-after it names) and sent again by the client; counted here.
+      const c = await PointsweepClient.connect({
+        brokers: target.brokers, topicPrefix: target.prefix, clientId: `${runId}-${i}`, timeoutMs: options.requestTimeoutMs,
+        busyRetries: 20, onBusy: (type) => rec.busy(type),
+      });
       clients.push(c);
       ownClients.push(c);
     }
@@ -330,6 +344,16 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   for (let t = start; t < end; t += 1000) {
     peak10 = Math.max(peak10, doneParts.filter((p) => p.doneSeenAt! >= t && p.doneSeenAt! < t + 10_000).length / 10);
   }
+  const timeline: BenchResult['timeline'] = [];
+  for (let t = start; t < end; t += 10_000) {
+    const inBucket = doneParts.filter((p) => p.doneSeenAt! >= t && p.doneSeenAt! < t + 10_000);
+    timeline.push({
+      fromSecond: Math.round((t - start) / 1000),
+      partsDone: inBucket.length,
+      acceptedToTerminalMs: distribution(inBucket.map((p) => p.doneSeenAt! - (p.acceptedAtSystem - offset))),
+      busy: rec.busyAt.filter((b) => b >= t && b < t + 10_000).length,
+    });
+  }
   const partStates: Record<string, number> = {};
   for (const p of allParts) partStates[p.state ?? 'UNSEEN'] = (partStates[p.state ?? 'UNSEEN'] ?? 0) + 1;
   const lookupsInSteady = rec.lookupLatencies.filter((l) => l.at >= steady.from && l.at <= steady.to).length;
@@ -372,6 +396,8 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
       pollIntervalMs: options.pollIntervalMs,
     },
     retries: rec.retries,
+    busyAnswers: rec.busyAnswers,
+    timeline,
     lag: lag.figures(),
     processes,
     machineBusyPercent,

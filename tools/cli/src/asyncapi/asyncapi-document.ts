@@ -221,6 +221,10 @@ function replySchemas(): Record<string, JsonSchema> {
         code: { type: 'string', description: 'Stable, e.g. INSUFFICIENT_POINTS, DAILY_CASH_OUT_LIMIT, INVALID_MESSAGE.' },
         message: { type: 'string' },
         retriable: { type: 'boolean', description: 'Whether the same command may succeed if sent again later.' },
+        retryAfterMs: {
+          type: 'integer', minimum: 1000, maximum: 30000,
+          description: 'With SERVICE_BUSY: the request waited past the admission limit and was not taken; send it again after this long.',
+        },
       },
       required: ['code', 'message', 'retriable'],
       additionalProperties: false,

@@ -3,7 +3,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { ConfirmIdentityVerification, ErrorCodes, IdentityVerified, PointsweepError } from '@pointsweep/contracts';
-import { AssertionSigner, callJson, MessageContext, SERVICE_CONFIG, Sealer, ServiceConfig } from '@pointsweep/messaging';
+import { AssertionSigner, callJson, CALLS_OUT, MessageContext, Sealer, SERVICE_CONFIG, ServiceConfig } from '@pointsweep/messaging';
 
 const ASSERTION_TTL_SECONDS = 30 * 60;
 
@@ -38,7 +38,7 @@ export class ConfirmVerificationHandler {
   }
 
   /** The carrier confirms the code and tells us the person's ci; the same ci is always the same person. */
-  @MessagePattern(ConfirmIdentityVerification.name)
+  @MessagePattern(ConfirmIdentityVerification.name, CALLS_OUT)
   async handle(@Payload() command: ConfirmIdentityVerification, @Ctx() ctx: MessageContext): Promise<IdentityVerified> {
     // The attempt is taken on its own connection and committed at once, so a wrong code counts even though this
     // transaction is rolled back. This transaction takes no row lock before the carrier answers (the attempt's

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { ErrorCodes, PointsweepError, StartIdentityVerification, VerificationStarted } from '@pointsweep/contracts';
-import { callJson, MessageContext, SERVICE_CONFIG, Sealer, ServiceConfig } from '@pointsweep/messaging';
+import { callJson, CALLS_OUT, MessageContext, Sealer, SERVICE_CONFIG, ServiceConfig } from '@pointsweep/messaging';
 
 @Controller()
 export class StartVerificationHandler {
@@ -12,7 +12,7 @@ export class StartVerificationHandler {
   ) {}
 
   /** Asks the mobile carrier to send a one-time code; remembers who is being verified, sealed. */
-  @MessagePattern(StartIdentityVerification.name)
+  @MessagePattern(StartIdentityVerification.name, CALLS_OUT)
   async handle(@Payload() command: StartIdentityVerification, @Ctx() ctx: MessageContext): Promise<VerificationStarted> {
     const response = await callJson<{ transactionId: string; expiresAt: string; code?: string; message?: string }>(
       `${this.config.simulatorsUrl}/carrier/verifications`,

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import {
   ErrorCodes, IssuerCode, messageDefinition, PointsRedeemed, PointsRedemptionFailed, PointsweepError, programDefinition, RedeemPoints,
 } from '@pointsweep/contracts';
-import { MessageContext, MessagingRuntime } from '@pointsweep/messaging';
+import { CALLS_OUT, MessageContext, MessagingRuntime } from '@pointsweep/messaging';
 import { RedemptionReceipt, RedemptionRequest } from '../../connectors/issuer-connector';
 import { IssuerGateway } from '../../resilience/issuer-gateway';
 import { ISSUER_SETTINGS } from '../../settings';
@@ -33,7 +33,7 @@ export class RedeemPointsHandler {
    * Sent by the cash-out saga. Ends in PointsRedeemed or PointsRedemptionFailed; an outcome that cannot
    * be settled in time is thrown as retriable, so the transport retries and finally dead-letters it, never guesses.
    */
-  @MessagePattern(RedeemPoints.name)
+  @MessagePattern(RedeemPoints.name, CALLS_OUT)
   async handle(@Payload() command: RedeemPoints, @Ctx() ctx: MessageContext): Promise<void> {
     const log = this.runtime.logFor(ctx.envelope).child({ partId: command.partId, program: command.program });
     const def = programDefinition(command.program);

@@ -3,7 +3,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { ErrorCodes, IssuerCode, messageDefinition, PointsRefunded, PointsweepError, programDefinition, RefundPoints } from '@pointsweep/contracts';
-import { JsonLogger, MessageContext, MessagingRuntime } from '@pointsweep/messaging';
+import { CALLS_OUT, JsonLogger, MessageContext, MessagingRuntime } from '@pointsweep/messaging';
 import { RefundRequest } from '../../connectors/issuer-connector';
 import { describeError } from '../../log-fields';
 import { IssuerGateway } from '../../resilience/issuer-gateway';
@@ -39,7 +39,7 @@ export class RefundPointsHandler {
    * dead-letter topic with that reason, visible to operators, and the part stays refunding for the ledger's review.
    * The refund uses the stored ci even when the consent has since been revoked: the points must come back.
    */
-  @MessagePattern(RefundPoints.name)
+  @MessagePattern(RefundPoints.name, CALLS_OUT)
   async handle(@Payload() command: RefundPoints, @Ctx() ctx: MessageContext): Promise<void> {
     const log = this.runtime.logFor(ctx.envelope).child({ partId: command.partId, program: command.program });
     const def = programDefinition(command.program);
