@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { MessageDefinition } from '@pointsweep/contracts';
+import { ErrorCodes, messageDefinition, MessageDefinition, MessageEnvelope, PointsweepError, topicsFor } from '@pointsweep/contracts';
 import { operatorKey, PointsweepClient } from './client';
 
 /** A client whose transport is replaced by a recorder: checks each typed method sends the right command and key. */
@@ -37,5 +37,65 @@ describe('PointsweepClient typed commands', () => {
 
   it('keys operator commands by operator', () => {
     expect(operatorKey('ops.lee')).toBe('operator:ops.lee');
+  });
+});
+
+type Answer = { ok: true; result: unknown } | { busyFor: number } | { sendFails: Error };
+
+/** A client whose producer answers each send from a script, as the reply consumer would. */
+function scriptedClient(answers: Answer[], options: { busyRetries?: number } = {}) {
+  const sent: MessageEnvelope[] = [];
+  const busy: { type: string; retryAfterMs: number }[] = [];
+  const client = Object.create(PointsweepClient.prototype) as PointsweepClient;
+  const pending = new Map<string, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
+  const producer = {
+    async send(record: { messages: { value: string }[] }) {
+      const envelope = JSON.parse(record.messages[0].value) as MessageEnvelope;
+      sent.push(envelope);
+      const answer = answers.shift() ?? { ok: true, result: 'default' };
+      if ('sendFails' in answer) throw answer.sendFails;
+      const waiting = pending.get(envelope.id)!;
+      clearTimeout(waiting.timer);
+      pending.delete(envelope.id);
+      if ('busyFor' in answer) waiting.reject(new PointsweepError(ErrorCodes.serviceBusy, 'busy', true, answer.busyFor));
+      else waiting.resolve(answer.result);
+    },
+  };
+  Object.assign(client, {
+    options: { timeoutMs: 5000, busyRetries: options.busyRetries ?? 5, onBusy: (type: string, retryAfterMs: number) => busy.push({ type, retryAfterMs }) },
+    topics: topicsFor('spec'),
+    replyTopic: 'spec.replies.client',
+    producer,
+    pending,
+    busyAnswers: 0,
+  });
+  return { client, sent, busy, pending };
+}
+
+describe('PointsweepClient when the service is busy or unreachable', () => {
+  const lookup = messageDefinition('LookupPoints')!;
+
+  it('sends a request again after a SERVICE_BUSY answer, once the retry-after it names has passed', async () => {
+    const { client, sent, busy } = scriptedClient([{ busyFor: 20 }, { busyFor: 10 }, { ok: true, result: 'taken' }]);
+    const started = Date.now();
+    await expect(client.request(lookup, { assertion }, personId)).resolves.toBe('taken');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(30);
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent.map((e) => e.id)).size).toBe(3);
+    expect(sent.every((e) => e.key === personId && e.replyTo === 'spec.replies.client')).toBe(true);
+    expect(busy).toEqual([{ type: 'LookupPoints', retryAfterMs: 20 }, { type: 'LookupPoints', retryAfterMs: 10 }]);
+    expect(client.busyAnswers).toBe(2);
+  });
+
+  it('hands the busy answer to the caller once its busy retries are used up', async () => {
+    const { client, sent } = scriptedClient([{ busyFor: 1 }, { busyFor: 1 }, { ok: true, result: 'too late' }], { busyRetries: 1 });
+    await expect(client.request(lookup, { assertion }, personId)).rejects.toMatchObject({ code: ErrorCodes.serviceBusy, retriable: true, retryAfterMs: 1 });
+    expect(sent).toHaveLength(2);
+  });
+
+  it('fails a request that could not be sent at once, and leaves no reply wait behind', async () => {
+    const { client, pending } = scriptedClient([{ sendFails: new Error('broker unreachable') }]);
+    await expect(client.request(lookup, { assertion }, personId)).rejects.toThrow('broker unreachable');
+    expect(pending.size).toBe(0);
   });
 });

@@ -133,11 +133,18 @@ export class PointsweepClient {
       }, this.options.timeoutMs);
       this.pending.set(envelope.id, { resolve: resolve as (v: unknown) => void, reject, timer });
     });
-    await this.producer.send({
-      topic: this.topics[definition.topic],
-      acks: -1,
-      messages: [{ key, value: JSON.stringify(envelope), headers: { 'message-type': envelope.type, 'correlation-id': envelope.correlationId } }],
-    });
+    try {
+      await this.producer.send({
+        topic: this.topics[definition.topic],
+        acks: -1,
+        messages: [{ key, value: JSON.stringify(envelope), headers: { 'message-type': envelope.type, 'correlation-id': envelope.correlationId } }],
+      });
+    } catch (error) {
+      // Never sent: no reply will come. Drop the wait, or its timer would reject a promise nobody holds any more.
+      clearTimeout(this.pending.get(envelope.id)?.timer);
+      this.pending.delete(envelope.id);
+      throw error;
+    }
     return result;
   }
 

@@ -20,18 +20,6 @@ export async function appendJournal(
   const seq = Number(head.seq) + 1;
   const occurredAt = journal.occurredAt.toISOString();
   const hash = chainHash(head.hash, { id, shard, seq, kind: journal.kind, partId: journal.partId, occurredAt, lines: journal.lines });
-  await tx.query(
-    `INSERT INTO ledger_journals (id, shard, seq, kind, part_id, occurred_at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [id, shard, seq, journal.kind, journal.partId, occurredAt, head.hash, hash],
-  );
-  const values: unknown[] = [];
-  const rows = journal.lines.map((line, i) => {
-    values.push(id, i, line.account, line.unit, line.amount);
-    const b = i * 5;
-    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5})`;
-  });
-  await tx.query(`INSERT INTO ledger_entries (journal_id, line_no, account, unit, amount) VALUES ${rows.join(', ')}`, values);
-  await tx.query(`UPDATE ledger_shard_heads SET seq = $2, hash = $3 WHERE shard = $1`, [shard, seq, hash]);
   // Sorted so two journals touching the same accounts lock them in the same order (no deadlock).
   const deltas = new Map<string, { account: string; unit: string; amount: number }>();
   for (const line of journal.lines) {
@@ -40,12 +28,26 @@ export async function appendJournal(
     d.amount += line.amount;
     deltas.set(key, d);
   }
-  for (const d of [...deltas.values()].filter((x) => x.amount !== 0).sort((a, b) => (a.account + a.unit).localeCompare(b.account + b.unit))) {
-    await tx.query(
-      `INSERT INTO account_balances (account, unit, balance) VALUES ($1, $2, $3)
-       ON CONFLICT (account, unit) DO UPDATE SET balance = account_balances.balance + EXCLUDED.balance`,
-      [d.account, d.unit, d.amount],
-    );
-  }
+  const balances = [...deltas.values()].filter((x) => x.amount !== 0).sort((a, b) => (a.account + a.unit).localeCompare(b.account + b.unit));
+  // One statement for the journal, its entries, the chain head and the projection: every round trip to the
+  // database costs a system call pair on each side, and this path runs for every posting.
+  await tx.query(
+    `WITH journal AS (
+       INSERT INTO ledger_journals (id, shard, seq, kind, part_id, occurred_at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ), entries AS (
+       INSERT INTO ledger_entries (journal_id, line_no, account, unit, amount)
+       SELECT $1, e.line_no, e.account, e.unit, e.amount FROM unnest($9::int[], $10::text[], $11::text[], $12::bigint[]) AS e(line_no, account, unit, amount)
+     ), head AS (
+       UPDATE ledger_shard_heads SET seq = $3, hash = $8 WHERE shard = $2
+     )
+     INSERT INTO account_balances (account, unit, balance)
+     SELECT b.account, b.unit, b.amount FROM unnest($13::text[], $14::text[], $15::bigint[]) WITH ORDINALITY AS b(account, unit, amount, n) ORDER BY b.n
+     ON CONFLICT (account, unit) DO UPDATE SET balance = account_balances.balance + EXCLUDED.balance`,
+    [
+      id, shard, seq, journal.kind, journal.partId, occurredAt, head.hash, hash,
+      journal.lines.map((_, i) => i), journal.lines.map((l) => l.account), journal.lines.map((l) => l.unit), journal.lines.map((l) => l.amount),
+      balances.map((b) => b.account), balances.map((b) => b.unit), balances.map((b) => b.amount),
+    ],
+  );
   return id;
 }
