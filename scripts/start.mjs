@@ -35,14 +35,27 @@ function run(name, command, args, extraEnv = {}) {
   prefix(child.stdout, process.stdout);
   prefix(child.stderr, process.stderr);
   child.on('exit', (code, signal) => {
-    if (!stopping) {
-      log(`${name} exited (${signal ?? code}); stopping everything`);
+    if (stopping) return;
+    children.splice(children.indexOf(child), 1);
+    // A supervisor: a process that dies (kill -9, a crash) is started again, as `npm run chaos` relies on;
+    // one that keeps dying (5 times within a minute) stops everything.
+    const now = Date.now();
+    const recent = (restarts.get(name) ?? []).filter((t) => now - t < 60_000);
+    if (recent.length >= 5) {
+      log(`${name} exited (${signal ?? code}) ${recent.length + 1} times within a minute; stopping everything`);
       void stop(1);
+      return;
     }
+    restarts.set(name, [...recent, now]);
+    log(`${name} exited (${signal ?? code}); starting it again`);
+    setTimeout(() => {
+      if (!stopping) run(name, command, args, extraEnv);
+    }, 500);
   });
   children.push(child);
   return child;
 }
+const restarts = new Map();
 
 async function waitForPort(port, what, timeoutMs = 90000) {
   const deadline = Date.now() + timeoutMs;

@@ -142,7 +142,10 @@ describe('docs/asyncapi.yaml', () => {
     const reply = doc.components.schemas.ReplyPayload;
     const error = doc.components.schemas.ReplyError;
     if (!reply || !['ok', 'result', 'error'].every((p) => p in (reply.properties ?? {}))) problems.push('ReplyPayload lacks ok, result or error');
-    if (!error || JSON.stringify(Object.keys(error.properties ?? {}).sort()) !== '["code","message","retriable"]') problems.push('ReplyError is not {code, message, retriable}');
+    if (!error || JSON.stringify(Object.keys(error.properties ?? {}).sort()) !== '["code","message","retriable","retryAfterMs"]') {
+      problems.push('ReplyError is not {code, message, retriable, retryAfterMs?}');
+    }
+    if (JSON.stringify(error?.required) !== '["code","message","retriable"]') problems.push('ReplyError must require code, message and retriable only');
     const dead = doc.components.schemas.DeadLetter?.properties ?? {};
     for (const p of ['reason', 'consumer', 'source', 'attempts', 'failedAt', 'messageId', 'messageType', 'original']) {
       if (!(p in dead)) problems.push(`DeadLetter lacks ${p}`);

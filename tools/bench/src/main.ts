@@ -6,8 +6,9 @@ import { stackProcessMatchers } from './proc-sampler';
 import { appendToBenchmarks, benchMarkdown } from './report';
 import { BenchOptions, DEFAULT_BENCH_OPTIONS, runBench } from './run-bench';
 import { SERVICE_NAMES } from './lag-sampler';
+import { CHAOS_VICTIMS, ChaosVictim, chaosMarkdown, runChaos } from './chaos';
 
-const USAGE = `npm run bench -- [load|ledger-append|all] [options]
+const USAGE = `npm run bench -- [load|ledger-append|all|chaos] [options]     (npm run chaos -- … is chaos)
 
   load (default): the launch-day load against the running \`npm start\` stack, then the ledger audit
     --people N            simulated people (${DEFAULT_BENCH_OPTIONS.people})
@@ -28,6 +29,11 @@ const USAGE = `npm run bench -- [load|ledger-append|all] [options]
     --batch N             journals per transaction in the batched variant, 0 to skip (${DEFAULT_LEDGER_APPEND_OPTIONS.batch})
     --pg-admin URL        maintenance database URL (${DEFAULT_LEDGER_APPEND_OPTIONS.adminUrl})
   all: ledger-append, then load
+  chaos: the load at a moderate rate (defaults 300 people, 120 s, ramp 10 s, concurrency 100) while processes of the
+    running \`npm start\` stack are killed with SIGKILL at random moments (it starts them again); then the audit.
+    Appends to docs/reliability.md.
+    --interval S          mean seconds between kills (15)
+    --victims a,b         from ${CHAOS_VICTIMS.join(',')} (all)
   --no-docs               do not append to docs/benchmarks.md
 Exits non-zero when the audit finds any violation.`;
 
@@ -41,6 +47,7 @@ async function main(): Promise<number> {
       brokers: { type: 'string' }, prefix: { type: 'string' }, simulators: { type: 'string' }, 'simulators-seed': { type: 'string' },
       'ledger-db': { type: 'string' }, 'ledger-schema': { type: 'string' },
       writers: { type: 'string' }, seconds: { type: 'string' }, batch: { type: 'string' }, 'pg-admin': { type: 'string' },
+      interval: { type: 'string' }, victims: { type: 'string' },
       'no-docs': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -49,7 +56,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const mode = positionals[0] ?? 'load';
-  if (!['load', 'ledger-append', 'all'].includes(mode)) {
+  if (!['load', 'ledger-append', 'all', 'chaos'].includes(mode)) {
     console.error(USAGE);
     return 2;
   }
@@ -61,7 +68,9 @@ async function main(): Promise<number> {
   };
   const root = resolve(__dirname, '../../..');
   const docs = resolve(root, 'docs/benchmarks.md');
-  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  const command = mode === 'chaos'
+    ? `npm run chaos -- ${process.argv.slice(3).join(' ')}`.trim()
+    : `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   const log = (line: string) => console.log(`[bench] ${line}`);
   let ok = true;
 
@@ -78,8 +87,9 @@ async function main(): Promise<number> {
     if (!values['no-docs']) appendToBenchmarks(docs, md);
   }
 
-  if (mode === 'load' || mode === 'all') {
-    const options: Partial<BenchOptions> = Object.fromEntries(
+  const benchOptions = (defaults: Partial<BenchOptions>): Partial<BenchOptions> => ({
+    ...defaults,
+    ...Object.fromEntries(
       Object.entries({
         people: num(values.people, 'people'), rampSeconds: num(values.ramp, 'ramp'), durationSeconds: num(values.duration, 'duration'),
         concurrency: num(values.concurrency, 'concurrency'), lookupOnlyShare: num(values['lookup-only'], 'lookup-only'),
@@ -87,23 +97,44 @@ async function main(): Promise<number> {
         pollIntervalMs: num(values['poll-ms'], 'poll-ms'), drainSeconds: num(values.drain, 'drain'), clients: num(values.clients, 'clients'),
         seed: num(values.seed, 'seed'), requestTimeoutMs: num(values['timeout-ms'], 'timeout-ms'),
       }).filter(([, v]) => v !== undefined),
-    );
-    const prefix = values.prefix ?? 'pointsweep';
-    const ports: Record<string, number> = { identity: 3001, 'issuer-aggregation': 3002, 'conversion-ledger': 3003, 'bank-settlement': 3004 };
-    const result = await runBench(
-      options,
+    ),
+  });
+  const ports: Record<string, number> = { identity: 3001, 'issuer-aggregation': 3002, 'conversion-ledger': 3003, 'bank-settlement': 3004 };
+  const serviceUrls = Object.fromEntries(SERVICE_NAMES.map((s) => [s, `http://127.0.0.1:${ports[s]}`]));
+  const brokers = (values.brokers ?? '127.0.0.1:9092').split(',');
+  const target = {
+    brokers,
+    prefix: values.prefix ?? 'pointsweep',
+    simulatorsUrl: values.simulators ?? 'http://127.0.0.1:4100',
+    simulatorsSeed: values['simulators-seed'] ?? process.env.SIMULATORS_SEED ?? 'pointsweep',
+    ledgerDatabaseUrl: values['ledger-db'] ?? 'postgres://postgres@127.0.0.1:5432/pointsweep',
+    ledgerSchema: values['ledger-schema'] ?? 'ledger',
+    metricsUrls: serviceUrls,
+    processes: stackProcessMatchers(),
+  };
+
+  if (mode === 'chaos') {
+    const victims = (values.victims ?? CHAOS_VICTIMS.join(',')).split(',').map((v) => v.trim());
+    const unknown = victims.filter((v) => !(CHAOS_VICTIMS as readonly string[]).includes(v));
+    if (unknown.length > 0) throw new Error(`--victims: unknown ${unknown.join(', ')} (choose from ${CHAOS_VICTIMS.join(', ')})`);
+    const result = await runChaos(
+      benchOptions({ people: 300, durationSeconds: 120, rampSeconds: 10, concurrency: 100, pollIntervalMs: 1000, drainSeconds: 240 }),
+      target,
       {
-        brokers: (values.brokers ?? '127.0.0.1:9092').split(','),
-        prefix,
-        simulatorsUrl: values.simulators ?? 'http://127.0.0.1:4100',
-        simulatorsSeed: values['simulators-seed'] ?? process.env.SIMULATORS_SEED ?? 'pointsweep',
-        ledgerDatabaseUrl: values['ledger-db'] ?? 'postgres://postgres@127.0.0.1:5432/pointsweep',
-        ledgerSchema: values['ledger-schema'] ?? 'ledger',
-        metricsUrls: Object.fromEntries(SERVICE_NAMES.map((s) => [s, `http://127.0.0.1:${ports[s]}`])),
-        processes: stackProcessMatchers(),
+        intervalSeconds: num(values.interval, 'interval') ?? 15, victims: victims as ChaosVictim[], seed: num(values.seed, 'seed') ?? 1,
+        healthUrls: serviceUrls, kafkaPort: Number(brokers[0].split(':')[1] ?? 9092),
       },
       log,
     );
+    const md = chaosMarkdown(result, command, benchMarkdown(result.bench, command));
+    console.log(`\n${md}`);
+    if (!values['no-docs']) appendToBenchmarks(resolve(root, 'docs/reliability.md'), md);
+    if (!result.bench.audit.ok) console.error('[chaos] AUDIT FAILED: see the checks above');
+    return result.bench.audit.ok && result.bench.people.failed === 0 ? 0 : 1;
+  }
+
+  if (mode === 'load' || mode === 'all') {
+    const result = await runBench(benchOptions({}), target, log);
     const md = benchMarkdown(result, command);
     console.log(`\n${md}`);
     if (!values['no-docs']) appendToBenchmarks(docs, md);
