@@ -3,18 +3,26 @@
 // on a clock pinned to a business day at 10:00 KST. Keeps serving until Ctrl-C.
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import pg from 'pg';
 
 const root = resolve(import.meta.dirname, '..');
+// KAFKA_NODES=3: a three-broker KRaft cluster (each broker also a controller) on 9092/9094/9096, every topic with
+// replication factor 3 and min.insync.replicas 2 (producers already use acks=all; no unclean leader election).
+const kafkaNodes = Number(process.env.KAFKA_NODES ?? 1);
+if (![1, 3].includes(kafkaNodes)) throw new Error('KAFKA_NODES must be 1 or 3');
+const kafkaPorts = Array.from({ length: kafkaNodes }, (_, i) => 9092 + 2 * i);
 const dataDir = resolve(root, '.data');
 const env = {
-  KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+  KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? kafkaPorts.map((p) => `127.0.0.1:${p}`).join(','),
   TOPIC_PREFIX: process.env.TOPIC_PREFIX ?? 'pointsweep',
   SIMULATORS_URL: 'http://127.0.0.1:4100',
   // The demo's business morning: payouts settle immediately whatever the real time is.
   CLOCK_START: process.env.CLOCK_START ?? '2026-11-26T10:00:00+09:00',
+  // Every process (and every restart of one) shows the same pinned time: the clock stood at CLOCK_START now.
+  CLOCK_START_REAL: process.env.CLOCK_START_REAL ?? new Date().toISOString(),
   POINTSWEEP_KEYS_FILE: resolve(root, '.secrets/dev-keys.json'),
   // A service killed with -9 keeps its partitions until the group gives up on it: 10 s instead of kafkajs's 30 s,
   // so a restarted service takes its work back sooner (npm run chaos measures it).
@@ -118,18 +126,37 @@ try {
   mkdirSync(dataDir, { recursive: true });
   log('preparing PostgreSQL: database pointsweep, one schema and role per service');
   await prepareDatabase();
-  log('starting the Kafka broker on 127.0.0.1:9092 (data in .data/kafka)');
-  run('kafka', 'bash', [resolve(root, 'deploy/kafka/broker.sh'), resolve(dataDir, 'kafka'), '9092', '9093']);
-  await waitForPort(9092, 'Kafka');
+  if (kafkaNodes === 1) {
+    log('starting the Kafka broker on 127.0.0.1:9092 (data in .data/kafka)');
+    run('kafka', 'bash', [resolve(root, 'deploy/kafka/broker.sh'), resolve(dataDir, 'kafka'), '9092', '9093']);
+  } else {
+    log(`starting ${kafkaNodes} Kafka brokers on ${kafkaPorts.join(', ')} (data in .data/kafka-cluster)`);
+    const voters = kafkaPorts.map((p, i) => `${i + 1}@127.0.0.1:${p + 1}`).join(',');
+    // One cluster id for the three, kept with the data so a restarted broker formats nothing.
+    const idFile = resolve(dataDir, 'kafka-cluster', 'cluster-id');
+    mkdirSync(dirname(idFile), { recursive: true });
+    if (!existsSync(idFile)) writeFileSync(idFile, Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url'));
+    const clusterEnv = { KAFKA_CLUSTER_ID: readFileSync(idFile, 'utf8').trim(), KAFKA_RF: '3', KAFKA_MIN_ISR: '2' };
+    kafkaPorts.forEach((p, i) => run(`kafka-${i + 1}`, 'bash', [
+      resolve(root, 'deploy/kafka/broker.sh'), resolve(dataDir, 'kafka-cluster', `node-${i + 1}`), String(p), String(p + 1), String(i + 1), voters,
+    ], clusterEnv));
+  }
+  for (const p of kafkaPorts) await waitForPort(p, 'Kafka');
   run('simulators', 'node', ['services/simulators/dist/main.js'], { SIMULATORS_PORT: '4100', SIMULATORS_STATE_DIR: resolve(dataDir, 'simulators') });
   await waitForReady('http://127.0.0.1:4100/health/ready', 'simulators');
-  for (const s of services) {
-    run(s.name, 'node', [`services/${s.name}/dist/main.js`], {
-      HTTP_PORT: String(s.port),
-      DATABASE_URL: `postgres://pointsweep_${s.schema}@127.0.0.1:5432/pointsweep`,
-    });
+  // INSTANCES=2 runs two of every service (HTTP ports 3001–3004 and 3011–3014): each pair shares its consumer group.
+  const instances = Math.max(1, Number(process.env.INSTANCES ?? 1));
+  for (let i = 0; i < instances; i++) {
+    for (const s of services) {
+      run(i === 0 ? s.name : `${s.name}#${i + 1}`, 'node', [`services/${s.name}/dist/main.js`], {
+        HTTP_PORT: String(s.port + 10 * i),
+        DATABASE_URL: `postgres://pointsweep_${s.schema}@127.0.0.1:5432/pointsweep`,
+      });
+    }
   }
-  for (const s of services) await waitForReady(`http://127.0.0.1:${s.port}/health/ready`, s.name);
+  for (let i = 0; i < instances; i++) {
+    for (const s of services) await waitForReady(`http://127.0.0.1:${s.port + 10 * i}/health/ready`, s.name);
+  }
   log('all services ready; running the demo');
   const { PointsweepClient, runDemo } = await import('@pointsweep/client');
   const client = await PointsweepClient.connect({ brokers: env.KAFKA_BROKERS.split(','), topicPrefix: env.TOPIC_PREFIX, clientId: `demo-${process.pid}` });

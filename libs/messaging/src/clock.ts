@@ -32,14 +32,21 @@ export class ManualClock implements Clock {
 
 /**
  * CLOCK_START=2026-11-26T10:00:00+09:00 starts the clock there (then runs at real speed);
- * CLOCK_FROZEN=true keeps it standing at CLOCK_START.
+ * CLOCK_FROZEN=true keeps it standing at CLOCK_START. CLOCK_START_REAL (ISO-8601) is the real moment at which the
+ * clock stood at CLOCK_START: every process given the same pair shows the same time, however late it starts (a
+ * restarted service, a second instance); without it the clock starts at CLOCK_START when the process does.
  */
-export function clockFromConfig(env: Record<string, string | undefined>): Clock {
+export function clockFromConfig(env: Record<string, string | undefined>, realNow: () => number = Date.now): Clock {
   const start = env.CLOCK_START;
   if (!start) return systemClock;
   const at = new Date(start);
   if (Number.isNaN(at.getTime())) throw new Error(`CLOCK_START is not a valid ISO-8601 time: ${start}`);
-  return env.CLOCK_FROZEN === 'true' ? new ManualClock(at) : offsetClock(at);
+  if (env.CLOCK_FROZEN === 'true') return new ManualClock(at);
+  if (!env.CLOCK_START_REAL) return offsetClock(at, realNow);
+  const anchor = new Date(env.CLOCK_START_REAL).getTime();
+  if (Number.isNaN(anchor)) throw new Error(`CLOCK_START_REAL is not a valid ISO-8601 time: ${env.CLOCK_START_REAL}`);
+  const offset = at.getTime() - anchor;
+  return { now: () => new Date(realNow() + offset) };
 }
 
 const KST_OFFSET_MS = 9 * 60 * 60 * 1000; // Korea has had no daylight saving time since 1988

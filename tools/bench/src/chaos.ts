@@ -15,7 +15,15 @@ export interface ChaosOptions {
   seed: number;
   /** Health endpoint per service, to time each recovery. */
   healthUrls: Record<string, string>;
-  kafkaPort: number;
+  /** Every broker's client port (KAFKA_NODES=3 npm start: three; a kill hits one of them). */
+  kafkaPorts: number[];
+  /** A card company answering slower than its timeout for the whole run. */
+  slowIssuer?: string;
+  /** A card company whose outage switches on and off every 5 s for the whole run. */
+  flappingIssuer?: string;
+  simulatorsUrl: string;
+  /** Instances of every service (`INSTANCES=2 npm start`: HTTP ports 30x1 and 30x1 + 10). */
+  instances: number;
 }
 
 export interface ChaosKill {
@@ -27,19 +35,28 @@ export interface ChaosKill {
 }
 
 export interface ChaosResult {
+  instances: number;
+  brokers: number;
+  slowIssuer?: string;
+  flappingIssuer?: string;
   kills: ChaosKill[];
   bench: BenchResult;
 }
 
-/** The pid of the stack's process for a victim: a service's dist/main.js, or the broker whose data is .data/kafka. */
-function pidOf(victim: ChaosVictim): number | undefined {
-  const pattern = victim === 'kafka' ? 'java.*kafka\\.Kafka .*\\.data/kafka/' : `services/${victim}/dist/main\\.js`;
+/** The stack's processes for a victim: a service's dist/main.js (every instance), or the broker of .data/kafka. */
+function pidsOf(victim: ChaosVictim): number[] {
+  const pattern = victim === 'kafka' ? 'java.*kafka\\.Kafka .*\\.data/kafka(-cluster/node-[0-9]+)?/' : `services/${victim}/dist/main\\.js`;
   try {
     const out = execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' });
-    return out.split('\n').map(Number).find((n) => n > 0 && n !== process.pid);
+    return out.split('\n').map(Number).filter((n) => n > 0 && n !== process.pid);
   } catch {
-    return undefined;
+    return [];
   }
+}
+
+function instanceUrls(base: string, instances: number): string[] {
+  const url = new URL(base);
+  return Array.from({ length: instances }, (_, i) => `${url.protocol}//${url.hostname}:${Number(url.port) + 10 * i}`);
 }
 
 async function portOpen(port: number): Promise<boolean> {
@@ -52,12 +69,15 @@ async function portOpen(port: number): Promise<boolean> {
   });
 }
 
+/** Every instance is back (the killed pid replaced) and answers ready; the broker takes connections. */
 async function ready(victim: ChaosVictim, options: ChaosOptions, killedPid: number): Promise<boolean> {
-  const pid = pidOf(victim);
-  if (pid === undefined || pid === killedPid) return false;
-  if (victim === 'kafka') return portOpen(options.kafkaPort);
+  const pids = pidsOf(victim);
+  const expected = victim === 'kafka' ? options.kafkaPorts.length : options.instances;
+  if (pids.includes(killedPid) || pids.length < expected) return false;
+  if (victim === 'kafka') return (await Promise.all(options.kafkaPorts.map(portOpen))).every(Boolean);
   try {
-    return (await fetch(`${options.healthUrls[victim]}/health/ready`)).ok;
+    const answers = await Promise.all(instanceUrls(options.healthUrls[victim], options.instances).map((u) => fetch(`${u}/health/ready`)));
+    return answers.every((a) => a.ok);
   } catch {
     return false;
   }
@@ -74,18 +94,33 @@ export async function runChaos(bench: Partial<BenchOptions>, target: BenchTarget
   const kills: ChaosKill[] = [];
   const started = Date.now();
   const arrivalsEnd = started + (bench.durationSeconds ?? 60) * 1000;
+  const faults = async (issuer: string, body: object) => {
+    const r = await fetch(`${options.simulatorsUrl}/admin/issuers/${issuer}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!r.ok) throw new Error(`setting ${issuer}'s faults: ${r.status} ${await r.text()}`);
+  };
+  if (options.slowIssuer) await faults(options.slowIssuer, { latencyMs: 5000 });
   const load = runBench(bench, target, log);
   let loadDone = false;
   void load.finally(() => {
     loadDone = true;
   });
   const recoveries: Promise<void>[] = [];
+  let flapping: NodeJS.Timeout | undefined;
+  if (options.flappingIssuer) {
+    let down = false;
+    const issuer = options.flappingIssuer;
+    flapping = setInterval(() => {
+      down = !down;
+      faults(issuer, down ? { outage: true } : {}).catch((error: Error) => log(`chaos: ${error.message}`));
+    }, 5000);
+  }
   for (;;) {
     const wait = options.intervalSeconds * 1000 * (0.5 + random());
     if (Date.now() + wait > arrivalsEnd || loadDone) break;
     await sleep(wait);
     const victim = options.victims[Math.floor(random() * options.victims.length)];
-    const pid = pidOf(victim);
+    const candidates = pidsOf(victim);
+    const pid = candidates[Math.floor(random() * candidates.length)];
     if (pid === undefined) {
       log(`chaos: no ${victim} process to kill (still restarting?)`);
       continue;
@@ -108,7 +143,10 @@ export async function runChaos(bench: Partial<BenchOptions>, target: BenchTarget
     })());
   }
   await Promise.all(recoveries);
-  return { kills, bench: await load };
+  const figures = await load;
+  clearInterval(flapping);
+  for (const issuer of [options.slowIssuer, options.flappingIssuer]) if (issuer) await faults(issuer, {});
+  return { instances: options.instances, brokers: options.kafkaPorts.length, slowIssuer: options.slowIssuer, flappingIssuer: options.flappingIssuer, kills, bench: figures };
 }
 
 export function chaosMarkdown(r: ChaosResult, command: string, benchSection: string): string {
@@ -118,10 +156,14 @@ export function chaosMarkdown(r: ChaosResult, command: string, benchSection: str
     '',
     `- Command: \`${command}\``,
     `- Load: ${b.options.people} people over ${b.options.durationSeconds} s (${fmt(b.cashOuts.settledPerSecondOverall, 1)} parts/s overall), ` +
-      `${b.cashOuts.accepted} cash-outs with ${b.cashOuts.parts} parts; ${r.kills.length} kills`,
+      `${b.cashOuts.accepted} cash-outs with ${b.cashOuts.parts} parts; ${r.instances} instance(s) of every service, ${r.brokers} Kafka broker(s); ${r.kills.length} kills`,
     `- People: ${b.people.finished} finished, ${b.people.failed} failed${b.people.failed ? ` (${JSON.stringify(b.people.failures)})` : ''}; ` +
       `retries ${Object.keys(b.retries).length ? JSON.stringify(b.retries) : 'none'}`,
     `- Accepted → terminal: p50 ${fmt(b.cashOuts.acceptedToTerminalMs.p50)} ms, p99 ${fmt(b.cashOuts.acceptedToTerminalMs.p99)} ms, max ${fmt(b.cashOuts.acceptedToTerminalMs.max)} ms`,
+    ...(r.slowIssuer || r.flappingIssuer
+      ? [`- Card companies: ${r.slowIssuer ? `${r.slowIssuer} answers after 5 s (above its timeout) the whole run` : ''}${r.slowIssuer && r.flappingIssuer ? '; ' : ''}${r.flappingIssuer ? `${r.flappingIssuer} goes down and up every 5 s` : ''}; ` +
+        `lookup latency p50 ${fmt(b.lookups.latencyMs.p50)} ms, p99 ${fmt(b.lookups.latencyMs.p99)} ms; program statuses by card company: ${JSON.stringify(b.lookups.statusesByIssuer)}`]
+      : []),
     `- **Audit: ${b.audit.ok ? 'PASSED' : 'FAILED'}**`,
     '',
     '| second | killed (SIGKILL) | pid | ready again after |',

@@ -34,6 +34,10 @@ const USAGE = `npm run bench -- [load|ledger-append|all|chaos] [options]     (np
     Appends to docs/reliability.md.
     --interval S          mean seconds between kills (15)
     --victims a,b         from ${CHAOS_VICTIMS.join(',')} (all)
+    --instances N         instances of every service the stack runs (INSTANCES=N npm start; default 1): a kill then
+                          hits one of them, and each kill and restart rebalances the group
+    --slow-issuer CODE    this card company answers after 5 s (above its timeout) for the whole run
+    --flapping-issuer CODE  this card company's outage switches on and off every 5 s
   --no-docs               do not append to docs/benchmarks.md
 Exits non-zero when the audit finds any violation.`;
 
@@ -47,7 +51,8 @@ async function main(): Promise<number> {
       brokers: { type: 'string' }, prefix: { type: 'string' }, simulators: { type: 'string' }, 'simulators-seed': { type: 'string' },
       'ledger-db': { type: 'string' }, 'ledger-schema': { type: 'string' },
       writers: { type: 'string' }, seconds: { type: 'string' }, batch: { type: 'string' }, 'pg-admin': { type: 'string' },
-      interval: { type: 'string' }, victims: { type: 'string' },
+      interval: { type: 'string' }, victims: { type: 'string' }, instances: { type: 'string' },
+      'slow-issuer': { type: 'string' }, 'flapping-issuer': { type: 'string' },
       'no-docs': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -122,7 +127,8 @@ async function main(): Promise<number> {
       target,
       {
         intervalSeconds: num(values.interval, 'interval') ?? 15, victims: victims as ChaosVictim[], seed: num(values.seed, 'seed') ?? 1,
-        healthUrls: serviceUrls, kafkaPort: Number(brokers[0].split(':')[1] ?? 9092),
+        slowIssuer: values['slow-issuer'], flappingIssuer: values['flapping-issuer'], simulatorsUrl: target.simulatorsUrl,
+        healthUrls: serviceUrls, kafkaPorts: brokers.map((b) => Number(b.split(':')[1] ?? 9092)), instances: num(values.instances, 'instances') ?? 1,
       },
       log,
     );

@@ -36,7 +36,7 @@ export function stackProcessMatchers(): ProcessMatcher[] {
       cmdline: new RegExp(`services/${s}/dist/main\\.js`),
     })),
     // The stack's own broker (its data under .data/kafka), not another broker running in a container.
-    { name: 'kafka', cmdline: /java.*kafka\.Kafka .*\.data\/kafka\// },
+    { name: 'kafka', cmdline: /java.*kafka\.Kafka .*\.data\/kafka(-cluster\/node-\d+)?\// },
     { name: 'postgres (all)', comm: 'postgres', parentPid: hostPostmasterPid() },
     { name: 'bench (this)', pid: process.pid },
   ];

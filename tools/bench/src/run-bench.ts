@@ -80,7 +80,15 @@ export interface BenchResult {
   steadyWindowSeconds: number;
   people: { started: number; finished: number; notStarted: number; failed: number; lookupOnly: number; failures: Record<string, number> };
   onboarding: Distribution;
-  lookups: { count: number; perSecondSteady: number; perSecondOverall: number; latencyMs: Distribution; statuses: Record<string, number> };
+  lookups: {
+    count: number;
+    perSecondSteady: number;
+    perSecondOverall: number;
+    latencyMs: Distribution;
+    statuses: Record<string, number>;
+    /** Program statuses per card company: a slow or flapping one shows STALE or UNAVAILABLE, the others FRESH. */
+    statusesByIssuer: Record<string, Record<string, number>>;
+  };
   cashOuts: {
     accepted: number;
     unknownOutcome: number;
@@ -197,6 +205,7 @@ class Recorder {
   constructor(readonly runId: string) {}
   readonly lookupLatencies: { at: number; ms: number }[] = [];
   readonly lookupStatuses: Record<string, number> = {};
+  readonly lookupStatusesByIssuer: Record<string, Record<string, number>> = {};
   readonly onboarding: number[] = [];
   readonly acceptLatencies: number[] = [];
   readonly cashOuts: CashOutRecord[] = [];
@@ -378,6 +387,7 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
       perSecondOverall: rec.lookupLatencies.length / ((end - start) / 1000),
       latencyMs: distribution(rec.lookupLatencies.map((l) => l.ms)),
       statuses: rec.lookupStatuses,
+      statusesByIssuer: rec.lookupStatusesByIssuer,
     },
     cashOuts: {
       accepted: rec.cashOuts.length,
@@ -452,7 +462,11 @@ async function simulatePerson(plan: PersonPlan, client: PointsweepClient, target
     rec.retry('lookupPoints:consents not yet visible');
     await sleepUntilDeadline(200, deadline);
   }
-  for (const p of overview.programs) rec.lookupStatuses[p.status] = (rec.lookupStatuses[p.status] ?? 0) + 1;
+  for (const p of overview.programs) {
+    rec.lookupStatuses[p.status] = (rec.lookupStatuses[p.status] ?? 0) + 1;
+    const byIssuer = (rec.lookupStatusesByIssuer[p.issuer] ??= {});
+    byIssuer[p.status] = (byIssuer[p.status] ?? 0) + 1;
+  }
   if (plan.lookupOnly) {
     rec.lookupOnly++;
     return;
