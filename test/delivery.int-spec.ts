@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import { ConsentGranted, ErrorCodes, LookupPoints, messageDefinition, PointsweepError, ReplyPayload, topicsFor } from '@pointsweep/contracts';
 import {
-  buildEnvelope, createTopicsAndWait, generateKeyRing, MessageContext, MessagingRuntime, OnEvent, PlatformModule, RunningService, ServiceConfig,
+  buildEnvelope, CALLS_OUT_SIDE_BY_SIDE, createTopicsAndWait, generateKeyRing, MessageContext, MessagingRuntime, OnEvent, PlatformModule, RunningService, ServiceConfig,
   ServiceDefinition, startService, systemClock,
 } from '@pointsweep/messaging';
 import { createTestDatabase, kafkaBrokers, randomName, TestDatabase, waitFor } from './harness';
@@ -21,6 +21,9 @@ class ProbeTables1764000009000 implements MigrationInterface {
   }
 }
 
+const BARRIER_PROBE = 'barrier-probe-assertion';
+const barrier = { inFlight: 0, maxInFlight: 0 };
+
 /** A person id the probe refuses for good, after it has already written its effect (which must roll back). */
 const REFUSED_PERSON = '00000000-0000-4000-8000-00000000dead';
 
@@ -33,11 +36,20 @@ class RecordEveryConsentHandler {
     if (event.personId === REFUSED_PERSON) throw new PointsweepError('PROBE_REFUSED', 'the probe refuses this person');
   }
 
-  /** A request: answered, and its effect recorded, only when it is taken. */
-  @MessagePattern(LookupPoints.name)
-  async lookup(@Payload() query: LookupPoints, @Ctx() ctx: MessageContext): Promise<{ taken: true }> {
+  /**
+   * A request: answered, and its effect recorded, only when it is taken. Marked to run side by side with its
+   * neighbours: a lookup flagged as the barrier probe waits (at most 5 s) until three are in flight at once.
+   */
+  @MessagePattern(LookupPoints.name, CALLS_OUT_SIDE_BY_SIDE)
+  async lookup(@Payload() query: LookupPoints, @Ctx() ctx: MessageContext): Promise<{ taken: true; inFlightWithMe?: number }> {
     await ctx.tx.query(`INSERT INTO effects (message_id, person_id) VALUES ($1, $2)`, [ctx.envelope.id, ctx.envelope.key]);
-    return { taken: true };
+    if (query.assertion !== BARRIER_PROBE) return { taken: true };
+    barrier.inFlight++;
+    barrier.maxInFlight = Math.max(barrier.maxInFlight, barrier.inFlight);
+    await waitFor(async () => barrier.inFlight >= 3, { timeoutMs: 5000, description: 'three lookups in flight' }).catch(() => undefined);
+    const seen = barrier.maxInFlight;
+    barrier.inFlight--;
+    return { taken: true, inFlightWithMe: seen };
   }
 }
 
@@ -198,6 +210,30 @@ describe('delivery guarantees of the messaging library', () => {
       await waitFor(async () => replies.has(fresh.id), { description: 'the fresh request to be answered' });
       expect(replies.get(fresh.id)).toEqual({ ok: true, result: { taken: true } });
       expect(await effectsFor(personId)).toBe(1);
+    } finally {
+      await reader.disconnect();
+    }
+  });
+
+  it('runs consecutive requests marked side by side at the same time, each answered once', async () => {
+    const replyTopic = `${prefix}.replies.side-by-side`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await createTopicsAndWait(admin, [{ topic: replyTopic, numPartitions: 1 }]);
+    await admin.disconnect();
+    const replies = new Map<string, ReplyPayload>();
+    const reader = kafka.consumer({ groupId: randomName('side-by-side') });
+    await reader.connect();
+    await reader.subscribe({ topics: [replyTopic], fromBeginning: true });
+    await reader.run({ eachMessage: async ({ message }) => void replies.set(JSON.parse(message.value!.toString()).causationId, JSON.parse(message.value!.toString()).payload) });
+    try {
+      const key = randomUUID();
+      const requests = [1, 2, 3].map(() => buildEnvelope(messageDefinition(LookupPoints.name)!, { assertion: BARRIER_PROBE }, { key, replyTo: replyTopic }));
+      await producer.send({ topic: topics.issuerCommands, acks: -1, messages: requests.map((e) => ({ key, value: JSON.stringify(e) })) });
+      await waitFor(async () => requests.every((r) => replies.has(r.id)), { description: 'three answers' });
+      // Run one after another, the first would have waited alone for the others and seen one in flight.
+      expect(requests.map((r) => replies.get(r.id))).toEqual(requests.map(() => ({ ok: true, result: { taken: true, inFlightWithMe: 3 } })));
+      expect(await effectsFor(key)).toBe(3);
     } finally {
       await reader.disconnect();
     }

@@ -34,6 +34,14 @@ export interface TransportOptions {
 /** Handlers that call out (a card company, the bank, the carrier) are marked so; they never share a transaction. */
 export const CALLS_OUT_KEY = 'callsOut';
 export const CALLS_OUT = { [CALLS_OUT_KEY]: true } as const;
+/**
+ * Calls out, and consecutive messages of its kind do not depend on one another (a lookup): they run side by side,
+ * each in its own transaction, so one slow card company does not hold up the lookups queued behind it.
+ */
+export const SIDE_BY_SIDE_KEY = 'sideBySide';
+export const CALLS_OUT_SIDE_BY_SIDE = { [CALLS_OUT_KEY]: true, [SIDE_BY_SIDE_KEY]: true } as const;
+/** At most this many side-by-side messages of a partition run at once. */
+const SIDE_BY_SIDE_MAX = 16;
 
 interface Ready {
   message: KafkaMessage;
@@ -44,6 +52,8 @@ interface Ready {
   replay: boolean;
   /** May share a transaction with its neighbours: its handler only touches the database, and it is no replay. */
   groupable: boolean;
+  /** May run at the same time as the messages of its kind next to it (each in its own transaction). */
+  sideBySide: boolean;
 }
 
 type Step =
@@ -150,11 +160,14 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
    * system call pair, and they were most of the services' CPU. Anything else runs alone, as before.
    */
   private async consumeChunk(messages: KafkaMessage[], topic: string, partition: number): Promise<void> {
-    let group: Ready[] = [];
+    // A run of consecutive messages handled the same way: together in one transaction, or side by side.
+    let run: Ready[] = [];
+    let runKind: 'together' | 'side by side' = 'together';
     const busy: { envelope: MessageEnvelope; queuedMs: number }[] = [];
     const flush = async () => {
-      if (group.length > 0) await this.processGroup(group);
-      group = [];
+      if (run.length > 0 && runKind === 'together') await this.processGroup(run);
+      if (run.length > 0 && runKind === 'side by side') await this.processSideBySide(run);
+      run = [];
     };
     for (const message of messages) {
       const step = await this.prepare(message, topic, partition);
@@ -166,11 +179,14 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
       if (step.kind === 'refuse') {
         await flush();
         await this.reject(message, step.source, step.envelope, step.error, 1);
-      } else if (!step.ready.groupable) {
+      } else if (step.ready.groupable || step.ready.sideBySide) {
+        const kind = step.ready.groupable ? 'together' : 'side by side';
+        if (kind !== runKind) await flush();
+        runKind = kind;
+        run.push(step.ready);
+      } else {
         await flush();
         await this.processAlone(step.ready);
-      } else {
-        group.push(step.ready);
       }
     }
     await flush();
@@ -239,7 +255,15 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
       return { kind: 'busy', envelope, queuedMs };
     }
     const groupable = !replay && handler.extras?.[CALLS_OUT_KEY] !== true;
-    return { kind: 'ready', ready: { message, source, envelope, payload, handler, replay, groupable } };
+    const sideBySide = !replay && handler.extras?.[SIDE_BY_SIDE_KEY] === true;
+    return { kind: 'ready', ready: { message, source, envelope, payload, handler, replay, groupable, sideBySide } };
+  }
+
+  /** Each in its own transaction, up to SIDE_BY_SIDE_MAX at once; all are done when this returns. */
+  private async processSideBySide(run: Ready[]): Promise<void> {
+    for (let from = 0; from < run.length; from += SIDE_BY_SIDE_MAX) {
+      await Promise.all(run.slice(from, from + SIDE_BY_SIDE_MAX).map((ready) => this.processAlone(ready)));
+    }
   }
 
   /** One message in its own transaction, retried with back-off while its failure is retriable. */

@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { ISSUERS, IssuerCode, LookupPoints, PointsOverview, PROGRAMS } from '@pointsweep/contracts';
-import { AssertionVerifier, CALLS_OUT, MessageContext, MessagingRuntime } from '@pointsweep/messaging';
+import { AssertionVerifier, CALLS_OUT_SIDE_BY_SIDE, MessageContext, MessagingRuntime } from '@pointsweep/messaging';
 import { FetchedProgram, IssuerPoints } from '../../connectors/issuer-connector';
 import { IssuerGateway } from '../../resilience/issuer-gateway';
 import { describeError } from '../../log-fields';
@@ -27,7 +27,7 @@ export class LookupPointsHandler {
   ) {}
 
   /** Every consented card company at once, within a fixed budget; what cannot be fetched falls back to its snapshot. */
-  @MessagePattern(LookupPoints.name, CALLS_OUT)
+  @MessagePattern(LookupPoints.name, CALLS_OUT_SIDE_BY_SIDE)
   async handle(@Payload() command: LookupPoints, @Ctx() ctx: MessageContext): Promise<PointsOverview> {
     const personId = this.verifier.verify(command.assertion, ctx.acceptedAt);
     const log = this.runtime.logFor(ctx.envelope);
