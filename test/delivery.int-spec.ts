@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, DynamicModule, Module } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
-import { Kafka, logLevel, Producer } from 'kafkajs';
+import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import { ConsentGranted, ErrorCodes, LookupPoints, messageDefinition, PointsweepError, ReplyPayload, topicsFor } from '@pointsweep/contracts';
@@ -100,6 +100,26 @@ describe('delivery guarantees of the messaging library', () => {
   const consentGranted = (personId = randomUUID()) =>
     buildEnvelope(messageDefinition('ConsentGranted')!, { personId, ci: 'Q2lUZXN0Q2lUZXN0Q2lUZXN0', issuer: 'KB' }, { key: personId });
 
+  /** A reply topic of our own, and every reply on it by the id of the request it answers. */
+  async function readReplies(clientId: string): Promise<{ replyTopic: string; replies: Map<string, ReplyPayload>; reader: Consumer }> {
+    const replyTopic = `${prefix}.replies.${clientId}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await createTopicsAndWait(admin, [{ topic: replyTopic, numPartitions: 1 }]);
+    await admin.disconnect();
+    const replies = new Map<string, ReplyPayload>();
+    const reader = kafka.consumer({ groupId: randomName(clientId) });
+    await reader.connect();
+    await reader.subscribe({ topics: [replyTopic], fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        const reply = JSON.parse(message.value!.toString());
+        replies.set(reply.causationId, reply.payload);
+      },
+    });
+    return { replyTopic, replies, reader };
+  }
+
   const effectsFor = async (personId: string) =>
     Number((await db.query(`SELECT count(*) FROM probe.effects WHERE person_id = $1`, [personId])).rows[0].count);
 
@@ -176,21 +196,7 @@ describe('delivery guarantees of the messaging library', () => {
   });
 
   it('answers a request that waited in its topic past the admission limit SERVICE_BUSY, without taking it', async () => {
-    const replyTopic = `${prefix}.replies.busy-probe`;
-    const admin = kafka.admin();
-    await admin.connect();
-    await createTopicsAndWait(admin, [{ topic: replyTopic, numPartitions: 1 }]);
-    await admin.disconnect();
-    const replies = new Map<string, ReplyPayload>();
-    const reader = kafka.consumer({ groupId: randomName('busy-probe') });
-    await reader.connect();
-    await reader.subscribe({ topics: [replyTopic], fromBeginning: true });
-    await reader.run({
-      eachMessage: async ({ message }) => {
-        const reply = JSON.parse(message.value!.toString());
-        replies.set(reply.causationId, reply.payload);
-      },
-    });
+    const { replyTopic, replies, reader } = await readReplies('busy-probe');
     try {
       const personId = randomUUID();
       const request = () => buildEnvelope(messageDefinition(LookupPoints.name)!, { assertion: 'not-checked-by-the-probe' }, { key: personId, replyTo: replyTopic });
@@ -216,16 +222,7 @@ describe('delivery guarantees of the messaging library', () => {
   });
 
   it('runs consecutive requests marked side by side at the same time, each answered once', async () => {
-    const replyTopic = `${prefix}.replies.side-by-side`;
-    const admin = kafka.admin();
-    await admin.connect();
-    await createTopicsAndWait(admin, [{ topic: replyTopic, numPartitions: 1 }]);
-    await admin.disconnect();
-    const replies = new Map<string, ReplyPayload>();
-    const reader = kafka.consumer({ groupId: randomName('side-by-side') });
-    await reader.connect();
-    await reader.subscribe({ topics: [replyTopic], fromBeginning: true });
-    await reader.run({ eachMessage: async ({ message }) => void replies.set(JSON.parse(message.value!.toString()).causationId, JSON.parse(message.value!.toString()).payload) });
+    const { replyTopic, replies, reader } = await readReplies('side-by-side');
     try {
       const key = randomUUID();
       const requests = [1, 2, 3].map(() => buildEnvelope(messageDefinition(LookupPoints.name)!, { assertion: BARRIER_PROBE }, { key, replyTo: replyTopic }));
