@@ -4,9 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BenchOptions, BenchResult, BenchTarget, runBench } from './run-bench';
 import { fmt, prng } from './stats';
 
-/** What `npm run chaos` may kill: the four services (kill -9) and the Kafka broker (kill -9 of its JVM). */
-export const CHAOS_VICTIMS = ['identity', 'issuer-aggregation', 'conversion-ledger', 'bank-settlement', 'kafka'] as const;
+/**
+ * What `npm run chaos` may kill: the four services (kill -9), a Kafka broker (kill -9 of its JVM), and — only when
+ * asked for — the machine's PostgreSQL (an immediate-mode restart: no checkpoint, crash recovery on start).
+ */
+export const CHAOS_VICTIMS = ['identity', 'issuer-aggregation', 'conversion-ledger', 'bank-settlement', 'kafka', 'postgres'] as const;
 export type ChaosVictim = (typeof CHAOS_VICTIMS)[number];
+export const DEFAULT_CHAOS_VICTIMS: ChaosVictim[] = ['identity', 'issuer-aggregation', 'conversion-ledger', 'bank-settlement', 'kafka'];
 
 export interface ChaosOptions {
   /** Mean seconds between kills; each wait is drawn uniformly from half to one and a half times this. */
@@ -45,10 +49,29 @@ export interface ChaosResult {
 
 /** The stack's processes for a victim: a service's dist/main.js (every instance), or the broker of .data/kafka. */
 function pidsOf(victim: ChaosVictim): number[] {
+  if (victim === 'postgres') return postmasterPid();
   const pattern = victim === 'kafka' ? 'java.*kafka\\.Kafka .*\\.data/kafka(-cluster/node-[0-9]+)?/' : `services/${victim}/dist/main\\.js`;
   try {
     const out = execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' });
     return out.split('\n').map(Number).filter((n) => n > 0 && n !== process.pid);
+  } catch {
+    return [];
+  }
+}
+
+/** The machine's cluster as pg_lsclusters lists it (Debian), e.g. ['15', 'main']. */
+function pgCluster(): [string, string] {
+  const line = execFileSync('pg_lsclusters', ['-h'], { encoding: 'utf8' }).trim().split('\n')[0] ?? '';
+  const [version, name] = line.split(/\s+/);
+  if (!version || !name) throw new Error('no PostgreSQL cluster found by pg_lsclusters');
+  return [version, name];
+}
+
+function postmasterPid(): number[] {
+  try {
+    const [version, name] = pgCluster();
+    const pid = Number(execFileSync('head', ['-1', `/var/lib/postgresql/${version}/${name}/postmaster.pid`], { encoding: 'utf8' }).trim());
+    return pid > 0 ? [pid] : [];
   } catch {
     return [];
   }
@@ -72,9 +95,10 @@ async function portOpen(port: number): Promise<boolean> {
 /** Every instance is back (the killed pid replaced) and answers ready; the broker takes connections. */
 async function ready(victim: ChaosVictim, options: ChaosOptions, killedPid: number): Promise<boolean> {
   const pids = pidsOf(victim);
-  const expected = victim === 'kafka' ? options.kafkaPorts.length : options.instances;
+  const expected = victim === 'kafka' ? options.kafkaPorts.length : victim === 'postgres' ? 1 : options.instances;
   if (pids.includes(killedPid) || pids.length < expected) return false;
   if (victim === 'kafka') return (await Promise.all(options.kafkaPorts.map(portOpen))).every(Boolean);
+  if (victim === 'postgres') return portOpen(5432);
   try {
     const answers = await Promise.all(instanceUrls(options.healthUrls[victim], options.instances).map((u) => fetch(`${u}/health/ready`)));
     return answers.every((a) => a.ok);
@@ -125,11 +149,17 @@ export async function runChaos(bench: Partial<BenchOptions>, target: BenchTarget
       log(`chaos: no ${victim} process to kill (still restarting?)`);
       continue;
     }
-    process.kill(pid, 'SIGKILL');
-    const kill: ChaosKill = { atSecond: Math.round((Date.now() - started) / 1000), victim, pid, recoveredMs: null };
-    kills.push(kill);
-    log(`chaos: killed ${victim} (pid ${pid}) with SIGKILL at ${kill.atSecond} s`);
     const killedAt = Date.now();
+    if (victim === 'postgres') {
+      // Nobody supervises the machine's server for us: restart it abruptly (immediate mode) and let it recover.
+      const [version, name] = pgCluster();
+      execFileSync('pg_ctlcluster', [version, name, 'restart', '-m', 'immediate'], { stdio: 'ignore' });
+    } else {
+      process.kill(pid, 'SIGKILL');
+    }
+    const kill: ChaosKill = { atSecond: Math.round((killedAt - started) / 1000), victim, pid, recoveredMs: null };
+    kills.push(kill);
+    log(`chaos: killed ${victim} (pid ${pid}) at ${kill.atSecond} s`);
     recoveries.push((async () => {
       const deadline = killedAt + 120_000;
       while (Date.now() < deadline) {
@@ -166,7 +196,7 @@ export function chaosMarkdown(r: ChaosResult, command: string, benchSection: str
       : []),
     `- **Audit: ${b.audit.ok ? 'PASSED' : 'FAILED'}**`,
     '',
-    '| second | killed (SIGKILL) | pid | ready again after |',
+    '| second | killed (SIGKILL; postgres: immediate-mode restart) | pid | ready again after |',
     '| --- | --- | --- | --- |',
     ...r.kills.map((k) => `| ${k.atSecond} | ${k.victim} | ${k.pid} | ${k.recoveredMs === null ? 'not within 120 s' : `${fmt(k.recoveredMs)} ms`} |`),
     '',

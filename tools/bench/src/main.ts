@@ -6,7 +6,7 @@ import { stackProcessMatchers } from './proc-sampler';
 import { appendToBenchmarks, benchMarkdown } from './report';
 import { BenchOptions, DEFAULT_BENCH_OPTIONS, runBench } from './run-bench';
 import { SERVICE_NAMES } from './lag-sampler';
-import { CHAOS_VICTIMS, ChaosVictim, chaosMarkdown, runChaos } from './chaos';
+import { CHAOS_VICTIMS, ChaosVictim, chaosMarkdown, DEFAULT_CHAOS_VICTIMS, runChaos } from './chaos';
 
 const USAGE = `npm run bench -- [load|ledger-append|all|chaos] [options]     (npm run chaos -- … is chaos)
 
@@ -33,7 +33,8 @@ const USAGE = `npm run bench -- [load|ledger-append|all|chaos] [options]     (np
     running \`npm start\` stack are killed with SIGKILL at random moments (it starts them again); then the audit.
     Appends to docs/reliability.md.
     --interval S          mean seconds between kills (15)
-    --victims a,b         from ${CHAOS_VICTIMS.join(',')} (all)
+    --victims a,b         from ${CHAOS_VICTIMS.join(',')} (default ${DEFAULT_CHAOS_VICTIMS.join(',')};
+                          postgres restarts the machine's server in immediate mode)
     --instances N         instances of every service the stack runs (INSTANCES=N npm start; default 1): a kill then
                           hits one of them, and each kill and restart rebalances the group
     --slow-issuer CODE    this card company answers after 5 s (above its timeout) for the whole run
@@ -119,7 +120,7 @@ async function main(): Promise<number> {
   };
 
   if (mode === 'chaos') {
-    const victims = (values.victims ?? CHAOS_VICTIMS.join(',')).split(',').map((v) => v.trim());
+    const victims = (values.victims ?? DEFAULT_CHAOS_VICTIMS.join(',')).split(',').map((v) => v.trim());
     const unknown = victims.filter((v) => !(CHAOS_VICTIMS as readonly string[]).includes(v));
     if (unknown.length > 0) throw new Error(`--victims: unknown ${unknown.join(', ')} (choose from ${CHAOS_VICTIMS.join(', ')})`);
     const result = await runChaos(
