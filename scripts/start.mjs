@@ -29,6 +29,7 @@ const env = {
   KAFKA_SESSION_TIMEOUT_MS: process.env.KAFKA_SESSION_TIMEOUT_MS ?? '10000',
 };
 const pgAdminUrl = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const SERVICE_HEAP_FLAGS = (process.env.SERVICE_NODE_FLAGS ?? '--max-semi-space-size=8 --max-old-space-size=200').split(' ').filter(Boolean);
 const services = [
   { name: 'identity', schema: 'identity', port: 3001 },
   { name: 'issuer-aggregation', schema: 'issuer', port: 3002 },
@@ -148,7 +149,9 @@ try {
   const instances = Math.max(1, Number(process.env.INSTANCES ?? 1));
   for (let i = 0; i < instances; i++) {
     for (const s of services) {
-      run(i === 0 ? s.name : `${s.name}#${i + 1}`, 'node', [`services/${s.name}/dist/main.js`], {
+      // V8 grows the heap far beyond what is live under load (issuer-aggregation: 387 MiB heap for 145 MiB used,
+      // 487 MiB RSS); a bounded young generation and old space keep each service near its working set.
+      run(i === 0 ? s.name : `${s.name}#${i + 1}`, 'node', [...SERVICE_HEAP_FLAGS, `services/${s.name}/dist/main.js`], {
         HTTP_PORT: String(s.port + 10 * i),
         DATABASE_URL: `postgres://pointsweep_${s.schema}@127.0.0.1:5432/pointsweep`,
       });

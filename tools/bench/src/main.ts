@@ -21,6 +21,7 @@ const USAGE = `npm run bench -- [load|ledger-append|all|chaos] [options]     (np
     --poll-ms N           status poll interval (${DEFAULT_BENCH_OPTIONS.pollIntervalMs})
     --drain S             time allowed after the window to finish (${DEFAULT_BENCH_OPTIONS.drainSeconds})
     --clients N           Kafka clients shared by the people (${DEFAULT_BENCH_OPTIONS.clients})
+    --lookups-per-person N  lookups each person makes, one after another until the window ends (${DEFAULT_BENCH_OPTIONS.lookupsPerPerson})
     --seed N              population seed (${DEFAULT_BENCH_OPTIONS.seed})
     --brokers, --prefix, --simulators, --simulators-seed, --ledger-db, --ledger-schema   the target (npm start's defaults)
   ledger-append: the ledger's appendJournal vs pgbench on a scratch database
@@ -48,7 +49,7 @@ async function main(): Promise<number> {
     options: {
       people: { type: 'string' }, ramp: { type: 'string' }, duration: { type: 'string' }, concurrency: { type: 'string' },
       'lookup-only': { type: 'string' }, issuers: { type: 'string' }, 'average-won': { type: 'string' }, 'poll-ms': { type: 'string' },
-      drain: { type: 'string' }, clients: { type: 'string' }, seed: { type: 'string' }, 'timeout-ms': { type: 'string' },
+      drain: { type: 'string' }, clients: { type: 'string' }, 'lookups-per-person': { type: 'string' }, seed: { type: 'string' }, 'timeout-ms': { type: 'string' },
       brokers: { type: 'string' }, prefix: { type: 'string' }, simulators: { type: 'string' }, 'simulators-seed': { type: 'string' },
       'ledger-db': { type: 'string' }, 'ledger-schema': { type: 'string' },
       writers: { type: 'string' }, seconds: { type: 'string' }, batch: { type: 'string' }, 'pg-admin': { type: 'string' },
@@ -102,6 +103,7 @@ async function main(): Promise<number> {
         issuersPerPerson: num(values.issuers, 'issuers'), averagePartWon: num(values['average-won'], 'average-won'),
         pollIntervalMs: num(values['poll-ms'], 'poll-ms'), drainSeconds: num(values.drain, 'drain'), clients: num(values.clients, 'clients'),
         seed: num(values.seed, 'seed'), requestTimeoutMs: num(values['timeout-ms'], 'timeout-ms'),
+        lookupsPerPerson: num(values['lookups-per-person'], 'lookups-per-person'),
       }).filter(([, v]) => v !== undefined),
     ),
   });

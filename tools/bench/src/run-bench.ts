@@ -34,6 +34,11 @@ export interface BenchOptions {
   clients: number;
   /** Timeout of each request-reply call. */
   requestTimeoutMs: number;
+  /**
+   * Lookups each person makes (the first is part of the sweep). More than one turns the run into a lookup load: a
+   * person looks up again as soon as the answer comes, until the arrival window ends (a person checking their points).
+   */
+  lookupsPerPerson: number;
 }
 
 export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
@@ -49,6 +54,7 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   seed: 1,
   clients: 1,
   requestTimeoutMs: 30_000,
+  lookupsPerPerson: 1,
 };
 
 export interface BenchTarget {
@@ -317,7 +323,7 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
       }
       rec.started++;
       const client = clients[plan.index % clients.length];
-      const run: Promise<void> = simulatePerson(plan, client, target, options, rec, hardDeadline)
+      const run: Promise<void> = simulatePerson(plan, client, target, options, rec, hardDeadline, arrivalEnd)
         .then(() => void rec.finished++)
         .catch((error) => rec.fail(errorCode(error)))
         .finally(() => {
@@ -419,7 +425,9 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   };
 }
 
-async function simulatePerson(plan: PersonPlan, client: PointsweepClient, target: BenchTarget, options: BenchOptions, rec: Recorder, deadline: number): Promise<void> {
+async function simulatePerson(
+  plan: PersonPlan, client: PointsweepClient, target: BenchTarget, options: BenchOptions, rec: Recorder, deadline: number, arrivalEnd: number,
+): Promise<void> {
   const t0 = Date.now();
   const sim = target.simulatorsUrl;
   const started = await withRetry('startVerification', rec, deadline, () =>
@@ -462,10 +470,20 @@ async function simulatePerson(plan: PersonPlan, client: PointsweepClient, target
     rec.retry('lookupPoints:consents not yet visible');
     await sleepUntilDeadline(200, deadline);
   }
-  for (const p of overview.programs) {
-    rec.lookupStatuses[p.status] = (rec.lookupStatuses[p.status] ?? 0) + 1;
-    const byIssuer = (rec.lookupStatusesByIssuer[p.issuer] ??= {});
-    byIssuer[p.status] = (byIssuer[p.status] ?? 0) + 1;
+  const countStatuses = (programs: typeof overview.programs) => {
+    for (const p of programs) {
+      rec.lookupStatuses[p.status] = (rec.lookupStatuses[p.status] ?? 0) + 1;
+      const byIssuer = (rec.lookupStatusesByIssuer[p.issuer] ??= {});
+      byIssuer[p.status] = (byIssuer[p.status] ?? 0) + 1;
+    }
+  };
+  countStatuses(overview.programs);
+  // Looking again and again (a person refreshing their points), until the arrival window closes.
+  for (let n = 1; n < options.lookupsPerPerson && Date.now() < arrivalEnd; n++) {
+    const lookupStart = Date.now();
+    const again = await withRetry('lookupPoints', rec, deadline, () => client.lookupPoints({ assertion: person.assertion }, person.personId));
+    rec.lookupLatencies.push({ at: Date.now(), ms: Date.now() - lookupStart });
+    countStatuses(again.programs);
   }
   if (plan.lookupOnly) {
     rec.lookupOnly++;
