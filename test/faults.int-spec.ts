@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { auditLedger } from '@pointsweep/conversion-ledger';
-import { awaitCashOut, onboardPerson, simulatorAdmin } from '@pointsweep/client';
+import { awaitCashOut, OnboardedPerson, onboardPerson, simulatorAdmin } from '@pointsweep/client';
 import { bankSettlementService } from '@pointsweep/bank-settlement';
 import { conversionLedgerService } from '@pointsweep/conversion-ledger';
 import { identityService } from '@pointsweep/identity';
@@ -83,6 +83,41 @@ describe('faults: nothing is lost or paid twice', () => {
     await crashAndRecover('conversion-ledger', [identityService, issuerAggregationService, bankSettlementService], 'after-effect-before-offset-commit', { issuer: 'BC', program: 'BC_TOP' });
   });
 
+  it('finishes every cash-out while a second ledger instance joins and is then killed (two rebalances mid-run)', async () => {
+    const system = await startTestSystem({ clock: offsetClock(BUSINESS_MORNING) });
+    try {
+      const people = [];
+      for (let i = 0; i < 3; i++) {
+        const person = await onboardPerson(system.client, system.simulatorsUrl, ['SHINHAN']);
+        const ci = connectingInformation(system.prefix, person.name, person.birthDate, person.phone);
+        await simulatorAdmin(system.simulatorsUrl, `/admin/issuers/SHINHAN/members/${ci}/programs/SHINHAN_MYSHINHAN`, { balance: 5000 });
+        people.push(person);
+      }
+      // A second instance joins the ledger's group: the partitions are shared out again while cash-outs arrive.
+      const second = await startChildService('conversion-ledger', system.config);
+      children.push(second);
+      const accepted = [];
+      for (const person of people) {
+        const request = { assertion: person.assertion, requestId: randomName('two'), accountId: person.accountId, parts: [{ program: 'SHINHAN_MYSHINHAN', points: 3000 }] };
+        accepted.push({ person, view: await system.client.cashOut(request, person.personId) });
+      }
+      // Killed mid-run: its partitions come back to the first instance once the group gives up on it.
+      second.process.kill('SIGKILL');
+      expect(await second.exited).toBe('SIGKILL');
+      for (const { person, view } of accepted) {
+        const settled = await awaitCashOut(system.client, person, view.cashOutId, 90000);
+        expect({ state: settled.state, parts: settled.parts.map((p) => p.state) }).toEqual({ state: 'COMPLETED', parts: ['PAID'] });
+      }
+      const transfers: { accountNumber: string }[] = await (await fetch(`${system.simulatorsUrl}/admin/bank/transfers`)).json();
+      for (const { person } of accepted) expect(transfers.filter((t) => t.accountNumber === person.accountNumber)).toHaveLength(1);
+      const audit = await auditLedger({ databaseUrl: system.database.url, requireTerminal: true });
+      expect(audit.checks.filter((c) => !c.ok)).toEqual([]);
+    } finally {
+      await Promise.all(children.splice(0).map((c) => c.stop()));
+      await system.close();
+    }
+  });
+
   describe('with the whole system in this process', () => {
     let system: TestSystem;
     beforeAll(async () => {
@@ -92,8 +127,8 @@ describe('faults: nothing is lost or paid twice', () => {
       await system?.close();
     });
 
-    it('opens a card company\'s breaker while it is down, keeps the others fresh, and closes it after recovery', async () => {
-      const person = await onboardPerson(system.client, system.simulatorsUrl, ['LOTTE', 'KB']);
+    /** The states a card company's breaker has announced (IssuerBreakerStateChanged); each test watches its own card company. */
+    async function watchBreaker(issuer: string): Promise<{ states: string[]; stop(): Promise<void> }> {
       const states: string[] = [];
       const kafka = new Kafka({ brokers: kafkaBrokers(), clientId: 'breaker-watch', logLevel: logLevel.NOTHING });
       const consumer = kafka.consumer({ groupId: randomName('breaker-watch') });
@@ -102,9 +137,43 @@ describe('faults: nothing is lost or paid twice', () => {
       await consumer.run({
         eachMessage: async ({ message }) => {
           const envelope = JSON.parse(message.value!.toString());
-          if (envelope.type === 'IssuerBreakerStateChanged' && envelope.payload.issuer === 'LOTTE') states.push(envelope.payload.state);
+          if (envelope.type === 'IssuerBreakerStateChanged' && envelope.payload.issuer === issuer) states.push(envelope.payload.state);
         },
       });
+      return { states, stop: () => consumer.disconnect() };
+    }
+
+    /** Looks up until the breaker has announced `state` `times` times; every lookup must show KB fresh meanwhile. */
+    async function lookUpUntil(person: OnboardedPerson, breaker: { states: string[] }, state: string, times: number, description: string) {
+      await waitFor(async () => {
+        const overview = await system.client.lookupPoints({ assertion: person.assertion }, person.personId);
+        expect(overview.programs.find((p) => p.program === 'KB_POINTREE')!.status).toBe('FRESH');
+        return breaker.states.filter((s) => s === state).length >= times;
+      }, { timeoutMs: 60000, intervalMs: 100, description });
+    }
+
+    it('follows a flapping card company: its breaker opens and closes with each outage while the others stay fresh', async () => {
+      const person = await onboardPerson(system.client, system.simulatorsUrl, ['CITI', 'KB']);
+      const breaker = await watchBreaker('CITI');
+      try {
+        for (let flap = 1; flap <= 2; flap++) {
+          await simulatorAdmin(system.simulatorsUrl, '/admin/issuers/CITI/faults', { outage: true });
+          await lookUpUntil(person, breaker, 'OPEN', flap, `CITI's breaker to open (outage ${flap})`);
+          await simulatorAdmin(system.simulatorsUrl, '/admin/issuers/CITI/faults', {});
+          await lookUpUntil(person, breaker, 'CLOSED', flap, `CITI's breaker to close (recovery ${flap})`);
+        }
+        const overview = await system.client.lookupPoints({ assertion: person.assertion }, person.personId);
+        expect(overview.programs.filter((p) => p.issuer === 'CITI').every((p) => p.status === 'FRESH')).toBe(true);
+      } finally {
+        await simulatorAdmin(system.simulatorsUrl, '/admin/issuers/CITI/faults', {});
+        await breaker.stop();
+      }
+    });
+
+    it('opens a card company\'s breaker while it is down, keeps the others fresh, and closes it after recovery', async () => {
+      const person = await onboardPerson(system.client, system.simulatorsUrl, ['LOTTE', 'KB']);
+      const breaker = await watchBreaker('LOTTE');
+      const states = breaker.states;
       try {
         await simulatorAdmin(system.simulatorsUrl, '/admin/issuers/LOTTE/faults', { outage: true });
         await waitFor(async () => {
@@ -121,7 +190,7 @@ describe('faults: nothing is lost or paid twice', () => {
         expect(ready.checks.breakers.detail.LOTTE).toBe('closed');
       } finally {
         await simulatorAdmin(system.simulatorsUrl, '/admin/issuers/LOTTE/faults', {});
-        await consumer.disconnect();
+        await breaker.stop();
       }
     });
 

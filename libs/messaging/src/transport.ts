@@ -261,9 +261,17 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
 
   /** Each in its own transaction, up to SIDE_BY_SIDE_MAX at once; all are done when this returns. */
   private async processSideBySide(run: Ready[]): Promise<void> {
-    for (let from = 0; from < run.length; from += SIDE_BY_SIDE_MAX) {
-      await Promise.all(run.slice(from, from + SIDE_BY_SIDE_MAX).map((ready) => this.processAlone(ready)));
+    // A wave never holds one id twice: a redelivery or a reused id must meet its first copy's inbox row, in order.
+    let wave: Ready[] = [];
+    const go = async () => {
+      await Promise.all(wave.map((ready) => this.processAlone(ready)));
+      wave = [];
+    };
+    for (const ready of run) {
+      if (wave.length >= SIDE_BY_SIDE_MAX || wave.some((w) => w.envelope.id === ready.envelope.id)) await go();
+      wave.push(ready);
     }
+    await go();
   }
 
   /** One message in its own transaction, retried with back-off while its failure is retriable. */
