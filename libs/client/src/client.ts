@@ -6,7 +6,7 @@ import {
   PayoutAccountRegistered, PayoutsReleased, PointsOverview, PointsweepError, QuoteCashOut, RegisterPayoutAccount, ReleaseDuePayouts,
   ReplyPayload, replyTopicFor, RevokeConsent, StartIdentityVerification, Topics, topicsFor, VerificationStarted,
 } from '@pointsweep/contracts';
-import { buildEnvelope, createTopicsAndWait, idempotentProducer } from '@pointsweep/messaging';
+import { buildEnvelope, createTopicsAndWait, idempotentProducer, kafkaMessageOf } from '@pointsweep/messaging';
 
 /** kafkajs's log levels, for ClientOptions.logLevel. */
 export { logLevel as KafkaLogLevel } from 'kafkajs';
@@ -137,7 +137,7 @@ export class PointsweepClient {
       await this.producer.send({
         topic: this.topics[definition.topic],
         acks: -1,
-        messages: [{ key, value: JSON.stringify(envelope), headers: { 'message-type': envelope.type, 'correlation-id': envelope.correlationId } }],
+        messages: [kafkaMessageOf(envelope)],
       });
     } catch (error) {
       // Never sent: no reply will come. Drop the wait, or its timer would reject a promise nobody holds any more.

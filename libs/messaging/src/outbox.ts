@@ -10,6 +10,18 @@ export interface PendingMessage {
   envelope: MessageEnvelope<any>;
 }
 
+/** An envelope as a Kafka message: keyed as the envelope says, its type and correlation id as headers. */
+export function kafkaMessageOf(envelope: MessageEnvelope<object>): { key: string; value: string; headers: Record<string, string> } {
+  return { key: envelope.key, value: JSON.stringify(envelope), headers: { 'message-type': envelope.type, 'correlation-id': envelope.correlationId } };
+}
+
+/** Messages grouped by topic, in order, for one `sendBatch`. */
+export function topicMessagesOf(messages: PendingMessage[]): { topic: string; messages: ReturnType<typeof kafkaMessageOf>[] }[] {
+  const byTopic = new Map<string, ReturnType<typeof kafkaMessageOf>[]>();
+  for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), kafkaMessageOf(m.envelope)]);
+  return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
+}
+
 /** Writes messages in the caller's transaction, so a state change and its messages commit together. */
 export async function writeToOutbox(tx: EntityManager, messages: PendingMessage[]): Promise<void> {
   if (messages.length === 0) return;
@@ -58,24 +70,15 @@ export class OutboxRelay {
     return this.dataSource.transaction(async (tx) => {
       const [{ locked }] = await tx.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [this.options.lockKey]);
       if (!locked) return 0;
-      const rows: { id: string; topic: string; message_key: string; value: MessageEnvelope }[] = await tx.query(
-        `SELECT id, topic, message_key, value FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+      // The stored envelope carries its own key (message_key is the same value, kept for looking at the table).
+      const rows: { id: string; topic: string; value: MessageEnvelope }[] = await tx.query(
+        `SELECT id, topic, value FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`,
         [this.options.batchSize ?? 500],
       );
       if (rows.length === 0) return 0;
-      const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
-      for (const row of rows) {
-        const list = byTopic.get(row.topic) ?? [];
-        list.push({
-          key: row.message_key,
-          value: JSON.stringify(row.value),
-          headers: { 'message-type': row.value.type, 'correlation-id': row.value.correlationId },
-        });
-        byTopic.set(row.topic, list);
-      }
       // Replies go out only after everything else is acknowledged: a caller who has its answer can count on the
       // events of that answer being in their topics already (e.g. a consent before the lookup sent right after it).
-      const batches = [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages }));
+      const batches = topicMessagesOf(rows.map((row) => ({ topic: row.topic, envelope: row.value })));
       const replyPrefix = this.options.replyTopicPrefix;
       const isReply = (topic: string) => replyPrefix !== undefined && topic.startsWith(replyPrefix);
       const effects = batches.filter((b) => !isReply(b.topic));

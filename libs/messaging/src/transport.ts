@@ -10,7 +10,7 @@ import { ConsumerLoop } from './consumer-loop';
 import { crashPoint } from './crash-point';
 import { buildReply, contentDigest, EnvelopeRefused, MAX_MESSAGE_BYTES, MessageErrorCodes, parseEnvelope, parsePayload } from './envelopes';
 import { MessageContext } from './message-context';
-import { PendingMessage, writeToOutbox } from './outbox';
+import { PendingMessage, topicMessagesOf, writeToOutbox } from './outbox';
 import { MessagingRuntime } from './runtime';
 import { Sealer } from './security';
 import { REPLAY_HEADER } from './dead-letters';
@@ -98,6 +98,11 @@ const INVALID_INPUT = new Set<string>([
 
 /** Refusals never answered on replyTo: the envelope's replyTo is not to be trusted, or the id already had its answer. */
 const NEVER_ANSWERED = new Set<string>([MessageErrorCodes.invalidReplyTopic, MessageErrorCodes.idReused]);
+
+/** The same id with other content is no redelivery. */
+function idReused(messageId: string): PointsweepError {
+  return new PointsweepError(MessageErrorCodes.idReused, `message id ${messageId} was already used for a message with other content`);
+}
 
 function errorOf(error: unknown): { code: string; message: string; retriable: boolean } {
   if (error instanceof PointsweepError) return { code: error.code, message: error.message, retriable: error.retriable };
@@ -199,7 +204,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
    */
   private async answerBusy(busy: { envelope: MessageEnvelope; queuedMs: number }[]): Promise<void> {
     const now = this.runtime.clock.now();
-    const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+    const answers: PendingMessage[] = [];
     for (const { envelope, queuedMs } of busy) {
       // The queue is at least as long as this request waited: ask for about that long, within bounds.
       const retryAfterMs = Math.min(30_000, Math.max(1000, Math.round(queuedMs)));
@@ -207,13 +212,10 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
         ok: false,
         error: { code: ErrorCodes.serviceBusy, message: `busy: the request waited ${Math.round(queuedMs)} ms in the queue; retry after ${retryAfterMs} ms`, retriable: true, retryAfterMs },
       };
-      const answer = buildReply(envelope, reply, now);
-      const list = byTopic.get(envelope.replyTo!) ?? [];
-      list.push({ key: answer.key, value: JSON.stringify(answer), headers: { 'message-type': answer.type, 'correlation-id': answer.correlationId } });
-      byTopic.set(envelope.replyTo!, list);
+      answers.push({ topic: envelope.replyTo!, envelope: buildReply(envelope, reply, now) });
       this.runtime.processed.inc({ type: envelope.type, outcome: ErrorCodes.serviceBusy });
     }
-    await this.runtime.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    await this.runtime.producer.sendBatch({ acks: -1, topicMessages: topicMessagesOf(answers) });
     this.runtime.logger.info('requests answered busy', { count: busy.length, maxQueuedMs: Math.max(...busy.map((b) => b.queuedMs)) });
   }
 
@@ -305,7 +307,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
         const reused = await this.processTogether(group);
         for (const r of group) if (!reused.includes(r)) this.runtime.processed.inc({ type: r.envelope.type, outcome: 'ok' });
         for (const r of reused) {
-          await this.reject(r.message, r.source, r.envelope, new PointsweepError(MessageErrorCodes.idReused, `message id ${r.envelope.id} was already used for a message with other content`), 1);
+          await this.reject(r.message, r.source, r.envelope, idReused(r.envelope.id), 1);
         }
         return;
       } catch (error) {
@@ -398,7 +400,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
         const [first]: { content_digest: string | null }[] = await tx.query(
           `SELECT content_digest FROM inbox WHERE consumer = $1 AND message_id = $2`, [this.options.groupId, envelope.id]);
         if (first?.content_digest && first.content_digest !== digest) {
-          throw new PointsweepError(MessageErrorCodes.idReused, `message id ${envelope.id} was already used for a message with other content`);
+          throw idReused(envelope.id);
         }
         return;
       }

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { simulatorAdmin } from '@pointsweep/client';
 import { BenchOptions, BenchResult, BenchTarget, runBench } from './run-bench';
 import { fmt, prng } from './stats';
 
@@ -118,10 +119,7 @@ export async function runChaos(bench: Partial<BenchOptions>, target: BenchTarget
   const kills: ChaosKill[] = [];
   const started = Date.now();
   const arrivalsEnd = started + (bench.durationSeconds ?? 60) * 1000;
-  const faults = async (issuer: string, body: object) => {
-    const r = await fetch(`${options.simulatorsUrl}/admin/issuers/${issuer}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    if (!r.ok) throw new Error(`setting ${issuer}'s faults: ${r.status} ${await r.text()}`);
-  };
+  const faults = (issuer: string, body: object) => simulatorAdmin(options.simulatorsUrl, `/admin/issuers/${issuer}/faults`, body);
   if (options.slowIssuer) await faults(options.slowIssuer, { latencyMs: 5000 });
   const load = runBench(bench, target, log);
   let loadDone = false;

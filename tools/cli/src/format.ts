@@ -2,15 +2,10 @@ import {
   CashOutQuote, CashOutView, ConsentRecorded, ManualReviewItem, PayoutAccountRegistered, PayoutsReleased, PointsOverview,
 } from '@pointsweep/contracts';
 
-export interface AuditCheck {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
-export interface AuditReport {
-  ok: boolean;
-  checks: AuditCheck[];
-}
+// The audit's own types; a type-only import, so the CLI still loads the ledger only for `pointsweep audit`.
+import type { AuditReport } from '@pointsweep/conversion-ledger';
+
+export type { AuditReport };
 
 /** Columns as wide as their widest cell (CJK characters count double), separated by two spaces; numbers right-aligned. */
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
