@@ -4,21 +4,24 @@ import { join } from 'node:path';
 import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { MessageEnvelope, messageDefinition, ReplyPayload } from '@pointsweep/contracts';
-import { buildEnvelope, createTopicsAndWait, DeadLetter, MessageErrorCodes, systemClock } from '@pointsweep/messaging';
+import { buildEnvelope, createTopicsAndWait, DeadLetter, EnvelopeSigner, MessageErrorCodes, systemClock } from '@pointsweep/messaging';
 import { buildCorpus, COMMAND_TOPICS, CommandTopic, CorpusEntry, entryKey } from './corpus/hostile-messages';
 import { kafkaBrokers, randomName, waitFor } from './harness';
 import { onboardPerson, TestPerson } from './system/person';
 import { startTestSystem, TestSystem } from './system/system';
 
-/** A valid command of each command topic, queued behind the hostile ones; each must still get its (ok) reply. */
-function validCommand(topic: CommandTopic, person: TestPerson, replyTo: string): MessageEnvelope {
+/**
+ * A valid command of each command topic, queued behind the hostile ones; each must still get its (ok) reply.
+ * The operator commands are signed with the services' key ring, as the operator's tool does.
+ */
+function validCommand(topic: CommandTopic, person: TestPerson, replyTo: string, signer: EnvelopeSigner): MessageEnvelope {
   const [type, payload] = ({
     identityCommands: ['GrantConsent', { assertion: person.assertion, issuer: 'KB' }],
     issuerCommands: ['LookupPoints', { assertion: person.assertion }],
     ledgerCommands: ['ListManualReview', { operator: 'corpus.ops' }],
     settlementCommands: ['ReleaseDuePayouts', { operator: 'corpus.ops' }],
   } as const)[topic];
-  return buildEnvelope(messageDefinition(type)!, payload, { key: 'corpus', replyTo }) as MessageEnvelope;
+  return signer.sign(buildEnvelope(messageDefinition(type)!, payload, { key: 'corpus', replyTo })) as MessageEnvelope;
 }
 
 describe('bad input: a hostile corpus on every command topic', () => {
@@ -73,16 +76,18 @@ describe('bad input: a hostile corpus on every command topic', () => {
     });
     await listen(topics.deadLetter, (value) => void deadLetters.push(JSON.parse(value.toString())));
 
-    const corpus = buildCorpus({ prefix: system.prefix, replyTo, assertion: person.assertion, personId: person.personId, now: new Date() });
+    const signer = new EnvelopeSigner(system.keys);
+    const corpus = buildCorpus({ prefix: system.prefix, replyTo, assertion: person.assertion, personId: person.personId, now: new Date(), signer });
     // Replayed ids with other content: a valid command, then the same envelope id with another payload.
     const reused: { entry: CorpusEntry; first: MessageEnvelope }[] = [];
     for (const topic of COMMAND_TOPICS) {
-      const first = validCommand(topic, person, replyTo);
+      const first = validCommand(topic, person, replyTo, signer);
       if (topic === 'identityCommands') (first.payload as { issuer: string }).issuer = 'HANA';
       const other = { ...first, payload: { ...first.payload } } as MessageEnvelope;
       if (topic === 'identityCommands') (other.payload as { issuer: string }).issuer = 'SHINHAN';
       else if (topic === 'issuerCommands') (other.payload as { assertion: string }).assertion = `${person.assertion.slice(0, -4)}AAAA`;
       else (other.payload as { operator: string }).operator = 'someone.else';
+      if (other.signature) Object.assign(other, signer.sign(other)); // an operator reusing an id, not a forgery
       reused.push({ first, entry: { name: 'same id, other content', topic, value: Buffer.from(JSON.stringify(other)), envelopeId: other.id, expectedCode: MessageErrorCodes.idReused } });
     }
     const entries = [...corpus, ...reused.map((r) => r.entry)];
@@ -103,7 +108,7 @@ describe('bad input: a hostile corpus on every command topic', () => {
       for (const [i, entry] of mine.entries()) {
         await send(entry.value); // one by one: a 900 KiB message must not share a request with others
         if (i % 10 === 9) {
-          const command = validCommand(topic, person, replyTo);
+          const command = validCommand(topic, person, replyTo, signer);
           valid.push(command);
           await send(Buffer.from(JSON.stringify(command)));
         }
@@ -112,7 +117,7 @@ describe('bad input: a hostile corpus on every command topic', () => {
       valid.push(pair.first);
       await send(Buffer.from(JSON.stringify(pair.first)));
       await send(pair.entry.value);
-      const last = validCommand(topic, person, replyTo);
+      const last = validCommand(topic, person, replyTo, signer);
       valid.push(last);
       await send(Buffer.from(JSON.stringify(last)));
     }));

@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import { ConsentGranted, ErrorCodes, LookupPoints, messageDefinition, PointsweepError, ReplyPayload, topicsFor } from '@pointsweep/contracts';
 import {
-  buildEnvelope, CALLS_OUT_SIDE_BY_SIDE, createTopicsAndWait, generateKeyRing, MessageContext, MessagingRuntime, OnEvent, PlatformModule, RunningService, ServiceConfig,
+  buildEnvelope, CALLS_OUT_SIDE_BY_SIDE, createTopicsAndWait, EnvelopeSigner, generateKeyRing, MessageContext, MessagingRuntime, OnEvent, PlatformModule, RunningService, ServiceConfig,
   ServiceDefinition, startService, systemClock,
 } from '@pointsweep/messaging';
 import { createTestDatabase, kafkaBrokers, randomName, TestDatabase, waitFor } from './harness';
@@ -76,12 +76,15 @@ describe('delivery guarantees of the messaging library', () => {
   let kafka: Kafka;
   const prefix = randomName('delivery');
   const topics = topicsFor(prefix);
+  const keys = generateKeyRing();
+  // Events may only come from a service: the spec signs them with the key ring the probe service holds.
+  const signer = new EnvelopeSigner(keys);
 
   beforeAll(async () => {
     database = await createTestDatabase('delivery');
     service = await startService(probeService, {
       kafkaBrokers: kafkaBrokers(), topicPrefix: prefix, databaseUrl: database.url, httpPort: 0,
-      simulatorsUrl: 'http://127.0.0.1:9', clock: systemClock, keys: generateKeyRing(),
+      simulatorsUrl: 'http://127.0.0.1:9', clock: systemClock, keys,
     });
     kafka = new Kafka({ brokers: kafkaBrokers(), clientId: 'delivery-spec', logLevel: logLevel.NOTHING });
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -97,8 +100,9 @@ describe('delivery guarantees of the messaging library', () => {
     await database?.drop();
   });
 
-  const consentGranted = (personId = randomUUID()) =>
-    buildEnvelope(messageDefinition('ConsentGranted')!, { personId, ci: 'Q2lUZXN0Q2lUZXN0Q2lUZXN0', issuer: 'KB' }, { key: personId });
+  const unsignedConsentGranted = (personId = randomUUID(), key = personId) =>
+    buildEnvelope(messageDefinition('ConsentGranted')!, { personId, ci: 'Q2lUZXN0Q2lUZXN0Q2lUZXN0', issuer: 'KB' }, { key });
+  const consentGranted = (personId = randomUUID(), key = personId) => signer.sign(unsignedConsentGranted(personId, key));
 
   /** A reply topic of our own, and every reply on it by the id of the request it answers. */
   async function readReplies(clientId: string): Promise<{ replyTopic: string; replies: Map<string, ReplyPayload>; reader: Consumer }> {
@@ -148,6 +152,11 @@ describe('delivery guarantees of the messaging library', () => {
       const missingField = consentGranted();
       delete (missingField.payload as Partial<ConsentGranted>).personId;
       const futureVersion = { ...consentGranted(), version: 99 };
+      // Written by someone without the key ring (the edge can write to this topic): not taken.
+      const unsigned = unsignedConsentGranted();
+      const signedByOthers = new EnvelopeSigner(generateKeyRing()).sign(unsignedConsentGranted());
+      const tampered = consentGranted();
+      tampered.payload.issuer = 'SHINHAN';
       const after = consentGranted();
       await producer.send({
         topic: topics.issuerCommands,
@@ -157,18 +166,25 @@ describe('delivery guarantees of the messaging library', () => {
           { key, value: 'this is not json' },
           { key, value: JSON.stringify(missingField) },
           { key, value: JSON.stringify(futureVersion) },
+          { key, value: JSON.stringify(unsigned) },
+          { key, value: JSON.stringify(signedByOthers) },
+          { key, value: JSON.stringify(tampered) },
           { key, value: JSON.stringify(after) },
         ],
       });
       await waitFor(async () => (await effectsFor(after.payload.personId)) === 1, { description: 'the valid message behind the poison to be applied' });
-      await waitFor(() => deadLetters.length >= 4, { description: 'four dead letters' });
+      await waitFor(() => deadLetters.length >= 7, { description: 'seven dead letters' });
       const reasons = deadLetters.map((d) => `${d.reason.code}: ${d.reason.message}`);
       expect(reasons).toEqual([
         'INVALID_MESSAGE: message is not valid UTF-8',
         'INVALID_MESSAGE: message is not JSON',
         expect.stringMatching(/^INVALID_MESSAGE: ConsentGranted payload is invalid: personId/),
         'UNSUPPORTED_MESSAGE_VERSION: ConsentGranted version 99 is not supported (expected 1)',
+        'MESSAGE_NOT_AUTHENTIC: ConsentGranted may only be sent by a service: it carries no signature',
+        expect.stringMatching(/^MESSAGE_NOT_AUTHENTIC: ConsentGranted may only be sent by a service: it is signed with an unknown key /),
+        'MESSAGE_NOT_AUTHENTIC: ConsentGranted may only be sent by a service: its signature does not match its content',
       ]);
+      for (const forged of [unsigned, signedByOthers, tampered]) expect(await effectsFor(forged.payload.personId)).toBe(0);
       expect(deadLetters.every((d) => d.source.topic === topics.issuerCommands)).toBe(true);
       const ready = await fetch(`${service.url}/health/ready`);
       expect(ready.status).toBe(200);
@@ -179,7 +195,7 @@ describe('delivery guarantees of the messaging library', () => {
   it('applies a run of messages together, and when one handler refuses, rolls back only that one', async () => {
     const key = randomUUID();
     const before = [consentGranted(), consentGranted()];
-    const refused = buildEnvelope(messageDefinition('ConsentGranted')!, { personId: REFUSED_PERSON, ci: 'Q2lUZXN0Q2lUZXN0Q2lUZXN0', issuer: 'KB' }, { key });
+    const refused = consentGranted(REFUSED_PERSON, key);
     const after = [consentGranted(), consentGranted()];
     // One produce request on one key: the consumer gets them as one batch, and they would share a transaction.
     await producer.send({

@@ -3,10 +3,11 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { ErrorCodes, MessageEnvelope, messageDefinition } from '@pointsweep/contracts';
 import {
-  AssertionSigner, buildEnvelope, DeadLetter, generateKeyRing, idempotentProducer, JsonLogger, KeyRing, kstInstant, offsetClock, readDeadLetters,
+  AssertionSigner, buildEnvelope, DeadLetter, EnvelopeSigner, generateKeyRing, idempotentProducer, JsonLogger, KeyRing, kstInstant, offsetClock, readDeadLetters,
   replayDeadLetters, RunningService, Sealer, selectDeadLetters,
 } from '@pointsweep/messaging';
 import { identityService } from '@pointsweep/identity';
+import { PointsweepClient, SIGNING_KEYS_REQUIRED } from '@pointsweep/client';
 import { kafkaBrokers, randomName, waitFor } from './harness';
 import { onboardPerson, TestPerson } from './system/person';
 import { readSmsCode, simulatorAdmin, startTestSystem, TestSystem } from './system/system';
@@ -146,6 +147,58 @@ describe('attackers', () => {
         { assertion: alice.assertion, requestId: `alice-${randomUUID()}`, accountId: alice.accountId, parts: [{ program: 'SHINHAN_MYSHINHAN', points: 10 }] }, alice.personId,
       );
       expect(await refusalOf(system.client.cashOutStatus({ assertion: bob.assertion, cashOutId: mine.cashOutId }, alice.personId))).toBe(ErrorCodes.notFound);
+    });
+  });
+
+  describe('messages only a service or an operator may send', () => {
+    it('refuses a RedeemPoints, RequestPayout, ConsentGranted or ReleaseDuePayouts written by someone without the key ring, with no effect', async () => {
+      const kafka = new Kafka({ brokers: kafkaBrokers(), clientId: 'forger', logLevel: logLevel.NOTHING });
+      const producer = idempotentProducer(kafka);
+      await producer.connect();
+      const topics = system.services.get('identity')!.runtime.topics;
+      const balancesOf = async (p: TestPerson) =>
+        (await system.client.lookupPoints({ assertion: p.assertion }, p.personId)).programs.map((x) => `${x.program}:${x.balance}`);
+      const before = await balancesOf(alice);
+      const outsider = new EnvelopeSigner(generateKeyRing());
+      const edgeClient = await PointsweepClient.connect({ brokers: kafkaBrokers(), topicPrefix: system.prefix });
+      const forge = (type: string, payload: object, key: string) => buildEnvelope(messageDefinition(type)!, payload, { key });
+      const forged = [
+        // Alice's points redeemed with nothing paid out for them.
+        forge('RedeemPoints', { partId: randomUUID(), personId: alice.personId, program: 'SHINHAN_MYSHINHAN', points: 1000, idempotencyKey: `forged-${randomUUID()}` }, alice.personId),
+        // Money into an account of the forger's choosing.
+        forge('RequestPayout', {
+          partId: randomUUID(), personId: bob.personId, accountId: bob.accountId, amountWon: 1_000_000, issuer: 'SHINHAN',
+          acceptedAt: BUSINESS_MORNING.toISOString(), bankCode: '020', sealedAccountNumber: new Sealer(generateKeyRing()).seal('1002999999999'),
+        }, bob.personId),
+        // Bob's consent to a card company he never consented to.
+        forge('ConsentGranted', { personId: bob.personId, ci: 'Rm9yZ2VkQ2lGb3JnZWRDaQ', issuer: 'KB' }, bob.personId),
+        // Scheduled payouts released before their day.
+        forge('ReleaseDuePayouts', { operator: 'mallory' }, 'operator:mallory'),
+      ];
+      try {
+        for (const envelope of forged) {
+          const topic = topics[messageDefinition(envelope.type)!.topic];
+          for (const copy of [envelope, outsider.sign({ ...envelope, id: randomUUID() })]) {
+            await producer.send({ topic, acks: -1, messages: [{ key: copy.key, value: JSON.stringify(copy) }] });
+          }
+        }
+        const deadLetters = await waitFor(async () => {
+          const all = (await readDeadLetters(kafka, topics.deadLetter)).filter((r) => r.deadLetter.reason.code === 'MESSAGE_NOT_AUTHENTIC');
+          return all.length >= forged.length * 2 ? all : undefined;
+        }, { timeoutMs: 30_000, intervalMs: 500, description: 'every forged message dead-lettered' });
+        expect(new Set(deadLetters.map((r) => r.deadLetter.messageType))).toEqual(new Set(['RedeemPoints', 'RequestPayout', 'ConsentGranted', 'ReleaseDuePayouts']));
+        for (const r of deadLetters) expect(r.deadLetter.reason.message).toMatch(/may only be sent by an? (service|operator): (it carries no signature|it is signed with an unknown key)/);
+        // Nothing happened: Alice's points are where they were, Bob still has no KB consent, no payout or release was made.
+        expect(await balancesOf(alice)).toEqual(before);
+        expect((await balancesOf(bob)).some((b) => b.startsWith('KB_'))).toBe(false);
+        const payouts = await db.query(`SELECT count(*)::int AS n FROM settlement.payouts WHERE person_id = $1`, [bob.personId]);
+        expect(payouts.rows[0].n).toBe(0);
+        // An edge client has no key ring, so it cannot even ask.
+        expect(await refusalOf(edgeClient.releaseDuePayouts({ operator: 'mallory' }))).toBe(SIGNING_KEYS_REQUIRED);
+      } finally {
+        await producer.disconnect();
+        await edgeClient.close();
+      }
     });
   });
 

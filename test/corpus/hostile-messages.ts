@@ -4,7 +4,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { ErrorCodes, TopicName } from '@pointsweep/contracts';
-import { MessageErrorCodes } from '@pointsweep/messaging';
+import { EnvelopeSigner, generateKeyRing, MessageErrorCodes } from '@pointsweep/messaging';
 
 export type CommandTopic = Extract<TopicName, 'identityCommands' | 'issuerCommands' | 'ledgerCommands' | 'settlementCommands'>;
 export const COMMAND_TOPICS: CommandTopic[] = ['identityCommands', 'issuerCommands', 'ledgerCommands', 'settlementCommands'];
@@ -25,6 +25,8 @@ export interface CorpusContext {
   assertion: string;
   personId: string;
   now: Date;
+  /** Signs with the services' own key ring: for messages signed and then changed on the way. */
+  signer: EnvelopeSigner;
 }
 
 type Plain = Record<string, unknown>;
@@ -54,7 +56,10 @@ function validPayloads(ctx: CorpusContext): Record<string, { topic: CommandTopic
     ListManualReview: { topic: 'ledgerCommands', payload: { operator: 'corpus.ops' } },
     RequestPayout: {
       topic: 'settlementCommands',
-      payload: { partId: randomUUID(), personId: randomUUID(), accountId: randomUUID(), amountWon: 100, issuer: 'KB', acceptedAt: ctx.now.toISOString() },
+      payload: {
+        partId: randomUUID(), personId: randomUUID(), accountId: randomUUID(), amountWon: 100, issuer: 'KB', acceptedAt: ctx.now.toISOString(),
+        bankCode: '020', sealedAccountNumber: 'corpus.sealed.account.number',
+      },
     },
     ReleaseDuePayouts: { topic: 'settlementCommands', payload: { operator: 'corpus.ops' } },
   };
@@ -212,7 +217,7 @@ export function buildCorpus(ctx: CorpusContext): CorpusEntry[] {
       const value = payload[field];
       const mistyped = typeof value === 'string' ? 12345 : typeof value === 'number' ? String(value) : 'not-an-array';
       addEnvelope(`${type}.${field} mistyped`, topic, envelopeFor(type, { ...payload, [field]: mistyped }), INVALID);
-      if (typeof value === 'string' && !['assertion', 'requestId', 'idempotencyKey', 'redemptionTransactionId', 'name'].includes(field)) {
+      if (typeof value === 'string' && !['assertion', 'requestId', 'idempotencyKey', 'redemptionTransactionId', 'name', 'sealedAccountNumber'].includes(field)) {
         addEnvelope(`${type}.${field} SQL-ish`, topic, envelopeFor(type, { ...payload, [field]: SQL[entries.length % SQL.length] }), INVALID);
       }
     }
@@ -247,6 +252,25 @@ export function buildCorpus(ctx: CorpusContext): CorpusEntry[] {
     const [head, body] = real.split('.');
     addEnvelope(`${type} with the real assertion's claims and no signature`, topic, envelopeFor(type, { ...payload, assertion: `${head}.${body}.AAAAAAAAAAAAAAAA` }),
       ErrorCodes.assertionInvalid);
+  }
+  // -- types only a service or an operator may send, written by someone without the key ring ----------------------------
+  const outsider = new EnvelopeSigner(generateKeyRing());
+  const serviceOnly: [string, CommandTopic, Plain, Plain][] = [
+    ...(['RedeemPoints', 'RefundPoints', 'RequestPayout', 'ListManualReview', 'ReleaseDuePayouts'] as const)
+      .map((type): [string, CommandTopic, Plain, Plain] => [type, valid[type].topic, { ...valid[type].payload, ...('personId' in valid[type].payload ? { personId: ctx.personId } : {}) }, {}]),
+    ['ConsentGranted', 'issuerCommands', { personId: ctx.personId, ci: 'Q29ycHVzQ29ycHVzQ29ycHVz', issuer: 'KB' }, { kind: 'event', replyTo: undefined }],
+    ['ConsentRevoked', 'issuerCommands', { personId: ctx.personId, issuer: 'KB' }, { kind: 'event', replyTo: undefined }],
+  ];
+  for (const [type, topic, payload, extra] of serviceOnly) {
+    const NOT_AUTHENTIC = MessageErrorCodes.notAuthentic;
+    const fresh = () => JSON.parse(JSON.stringify(envelopeFor(type, { ...payload }, extra)));
+    addEnvelope(`${type} without a signature`, topic, fresh(), NOT_AUTHENTIC);
+    addEnvelope(`${type} signed with another key ring`, topic, outsider.sign(fresh()), NOT_AUTHENTIC);
+    const changed = ctx.signer.sign(fresh());
+    addEnvelope(`${type} signed, then its payload changed`, topic, { ...changed, payload: { ...changed.payload, ...('personId' in payload ? { personId: randomUUID() } : { operator: 'mallory.ops' }) } }, NOT_AUTHENTIC);
+    const rekeyed = ctx.signer.sign(fresh());
+    addEnvelope(`${type} signed, then its key changed`, topic, { ...rekeyed, key: 'someone-else' }, NOT_AUTHENTIC);
+    addEnvelope(`${type} with a signature that is not keyId.mac`, topic, { ...fresh(), signature: 'trust-me' }, INVALID);
   }
   for (const [i, sql] of SQL.entries()) {
     addEnvelope(`CashOut with SQL-ish requestId ${i + 1}`, 'ledgerCommands',

@@ -3,10 +3,10 @@ import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
 import {
   CashOut, CashOutQuote, CashOutView, ConfirmIdentityVerification, ConfirmQuote, ConsentRecorded, ErrorCodes, GetCashOutStatus, GrantConsent,
   IdentityVerified, ListManualReview, LookupPoints, ManualReviewItem, MessageDefinition, MessageEnvelope, messageDefinition,
-  PayoutAccountRegistered, PayoutsReleased, PointsOverview, PointsweepError, QuoteCashOut, RegisterPayoutAccount, ReleaseDuePayouts,
+  mustBeSigned, PayoutAccountRegistered, PayoutsReleased, PointsOverview, PointsweepError, QuoteCashOut, RegisterPayoutAccount, ReleaseDuePayouts,
   ReplyPayload, replyTopicFor, RevokeConsent, StartIdentityVerification, Topics, topicsFor, VerificationStarted,
 } from '@pointsweep/contracts';
-import { buildEnvelope, createTopicsAndWait, idempotentProducer, kafkaMessageOf } from '@pointsweep/messaging';
+import { buildEnvelope, createTopicsAndWait, EnvelopeSigner, idempotentProducer, kafkaMessageOf, KeyRing } from '@pointsweep/messaging';
 
 /** kafkajs's log levels, for ClientOptions.logLevel. */
 export { logLevel as KafkaLogLevel } from 'kafkajs';
@@ -27,7 +27,15 @@ export interface ClientOptions {
   onBusy?: (type: string, retryAfterMs: number) => void;
   /** kafkajs's own logging (default ERROR); the CLI turns it off unless asked. */
   logLevel?: logLevel;
+  /**
+   * The services' key ring, for operator tools only: operator commands must be signed with it. An edge client
+   * (a person's app) never holds it.
+   */
+  keys?: KeyRing;
 }
+
+/** The client was asked to send an operator command without the key ring to sign it. */
+export const SIGNING_KEYS_REQUIRED = 'SIGNING_KEYS_REQUIRED';
 
 /** Operator commands are keyed by the operator, so one operator's commands stay in order. */
 export function operatorKey(operator: string): string {
@@ -46,16 +54,19 @@ interface Pending {
  */
 export class PointsweepClient {
   private readonly pending = new Map<string, Pending>();
+  private readonly signer?: EnvelopeSigner;
   private constructor(
-    private readonly options: Required<ClientOptions>,
+    private readonly options: Required<Omit<ClientOptions, 'keys'>> & Pick<ClientOptions, 'keys'>,
     private readonly topics: Topics,
     private readonly replyTopic: string,
     private readonly producer: Producer,
     private readonly consumer: Consumer,
-  ) {}
+  ) {
+    this.signer = options.keys ? new EnvelopeSigner(options.keys) : undefined;
+  }
 
   static async connect(options: ClientOptions): Promise<PointsweepClient> {
-    const full: Required<ClientOptions> = {
+    const full: Required<Omit<ClientOptions, 'keys'>> & Pick<ClientOptions, 'keys'> = {
       topicPrefix: 'pointsweep',
       clientId: `client-${randomUUID().slice(0, 8)}`,
       timeoutMs: 30000,
@@ -125,7 +136,11 @@ export class PointsweepClient {
   }
 
   private async requestOnce<R>(definition: MessageDefinition, payload: object, key: string, correlationId?: string): Promise<R> {
-    const envelope = buildEnvelope(definition, payload, { key, correlationId, replyTo: this.replyTopic });
+    if (mustBeSigned(definition) && !this.signer) {
+      throw new PointsweepError(SIGNING_KEYS_REQUIRED, `only a ${definition.sender} may send ${definition.type}: connect the client with the services' key ring (keys)`);
+    }
+    const unsigned = buildEnvelope(definition, payload, { key, correlationId, replyTo: this.replyTopic });
+    const envelope = this.signer ? this.signer.sign(unsigned) : unsigned;
     const result = new Promise<R>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(envelope.id);

@@ -38,6 +38,14 @@ export class MessageEnvelope<P = Record<string, unknown>> {
 
   @IsObject()
   payload!: P;
+
+  /**
+   * "keyId.mac": HMAC-SHA-256 over the rest of the envelope with a key only the services and operator tools hold.
+   * Required on every type whose definition says `sender: 'service'` or `'operator'`; see MessageDefinition.
+   */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{43}$/, { message: 'signature must be "keyId.mac" (base64url HMAC-SHA-256)' })
+  signature?: string;
 }
 
 /** Payload of every reply: either a result or a stable error. */

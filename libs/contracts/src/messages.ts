@@ -252,6 +252,13 @@ export class PayoutFailed {
 
 // ---- registry -----------------------------------------------------------------------------------
 
+/**
+ * Who may send a type. `edge`: anyone who can reach the topic (a person's commands carry the identity service's
+ * assertion instead). `service` and `operator`: only holders of the services' key ring; the envelope must carry a
+ * valid signature, because the edge writes to the same command topics and a topic cannot tell senders apart.
+ */
+export type MessageSender = 'edge' | 'service' | 'operator';
+
 export interface MessageDefinition {
   type: string;
   version: number;
@@ -259,13 +266,20 @@ export interface MessageDefinition {
   topic: TopicName;
   payload: new () => object;
   description: string;
+  sender: MessageSender;
 }
 
-function command(payload: new () => object, topic: TopicName, description: string): MessageDefinition {
-  return { type: payload.name, version: 1, kind: 'command', topic, payload, description };
+function command(payload: new () => object, topic: TopicName, description: string, sender: MessageSender = 'edge'): MessageDefinition {
+  return { type: payload.name, version: 1, kind: 'command', topic, payload, description, sender };
 }
+/** Events are only ever emitted by services. */
 function event(payload: new () => object, topic: TopicName, description: string): MessageDefinition {
-  return { type: payload.name, version: 1, kind: 'event', topic, payload, description };
+  return { type: payload.name, version: 1, kind: 'event', topic, payload, description, sender: 'service' };
+}
+
+/** True when the transport must refuse the type unless its envelope is signed with the services' key ring. */
+export function mustBeSigned(definition: MessageDefinition): boolean {
+  return definition.sender !== 'edge';
 }
 
 /** Every message type, its current version and its topic. Consumers reject anything not here. */
@@ -281,23 +295,23 @@ export const MESSAGES: readonly MessageDefinition[] = [
   command(RevokeConsent, 'identityCommands', 'Withdraw consent to query one card company.'),
   event(ConsentRevoked, 'issuerCommands', 'A person withdrew consent for one card company.'),
   command(LookupPoints, 'issuerCommands', 'Look up the points of every consented program.'),
-  command(RedeemPoints, 'issuerCommands', 'Redeem points at the card company for one cash-out part (idempotent).'),
+  command(RedeemPoints, 'issuerCommands', 'Redeem points at the card company for one cash-out part (idempotent).', 'service'),
   event(PointsRedeemed, 'issuerEvents', 'The card company redeemed the points of a cash-out part.'),
   event(PointsRedemptionFailed, 'issuerEvents', 'The card company refused the redemption for good.'),
-  command(RefundPoints, 'issuerCommands', 'Give redeemed points back after a payout failed for good (idempotent).'),
+  command(RefundPoints, 'issuerCommands', 'Give redeemed points back after a payout failed for good (idempotent).', 'service'),
   event(PointsRefunded, 'issuerEvents', 'The card company took the points back.'),
   event(IssuerBreakerStateChanged, 'issuerEvents', 'A card company connector\'s circuit breaker opened, half-opened or closed.'),
   command(CashOut, 'ledgerCommands', 'Sweep one or more programs to cash; idempotent on requestId.'),
   command(GetCashOutStatus, 'ledgerCommands', 'Read the state of a cash-out and its parts.'),
   command(QuoteCashOut, 'ledgerCommands', 'Quote what a cash-out would consume and pay, and when; valid until it expires.'),
   command(ConfirmQuote, 'ledgerCommands', 'Redeem exactly what a quote says; idempotent on requestId.'),
-  command(ListManualReview, 'ledgerCommands', 'Operator: list cash-out parts no rule could settle.'),
-  command(RequestPayout, 'settlementCommands', 'Pay a cash-out part into the person\'s verified account.'),
+  command(ListManualReview, 'ledgerCommands', 'Operator: list cash-out parts no rule could settle.', 'operator'),
+  command(RequestPayout, 'settlementCommands', 'Pay a cash-out part into the person\'s verified account.', 'service'),
   event(PayoutSettled, 'settlementEvents', 'The bank confirmed the transfer.'),
   event(PayoutFailed, 'settlementEvents', 'The transfer failed for good.'),
   event(PayoutScheduled, 'settlementEvents', 'The payout waits for the next business day (cut-off or holiday).'),
   event(PayoutNeedsReview, 'settlementEvents', 'No rule could settle the payout; an operator must look.'),
-  command(ReleaseDuePayouts, 'settlementCommands', 'Operator: release scheduled payouts now.'),
+  command(ReleaseDuePayouts, 'settlementCommands', 'Operator: release scheduled payouts now.', 'operator'),
 ];
 
 export function messageDefinition(type: string): MessageDefinition | undefined {

@@ -10,6 +10,7 @@ import { NestJsonLogger } from './platform.module';
 import { MessagingRuntime } from './runtime';
 import { KafkaOutboxTransport, RethrowRpcErrors } from './transport';
 import { Sealer } from './security';
+import { EnvelopeSigner } from './envelope-signing';
 import { RetentionJob, retentionFromEnv } from './retention';
 
 export interface ServiceDefinition {
@@ -42,6 +43,7 @@ export async function startService(definition: ServiceDefinition, config: Servic
     topicPrefix: config.topicPrefix,
     dataSource,
     clock: config.clock,
+    signer: new EnvelopeSigner(config.keys),
     logger,
   });
   const app = await NestFactory.create(definition.module(runtime, config), { logger: new NestJsonLogger(logger), abortOnError: false });

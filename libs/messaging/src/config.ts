@@ -24,18 +24,27 @@ export const DEFAULT_ADMISSION_MAX_QUEUE_MS = 2000;
 
 type Env = Record<string, string | undefined>;
 
+/** Where the embedded defaults keep the development key ring (git-ignored), relative to the checkout. */
+export const DEFAULT_KEYS_FILE = '.secrets/dev-keys.json';
+
 /**
  * Secrets come from configuration: POINTSWEEP_KEYS (JSON) or the file POINTSWEEP_KEYS_FILE.
  * The embedded defaults generate development keys on first start into a git-ignored file.
  */
 export function loadKeyRing(env: Env, defaultFile: string): KeyRing {
+  const existing = existingKeyRing(env, defaultFile);
+  if (existing) return existing;
+  const file = env.POINTSWEEP_KEYS_FILE ?? defaultFile;
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(generateKeyRing(), null, 2), { mode: 0o600, flag: 'wx' });
+  return JSON.parse(readFileSync(file, 'utf8')) as KeyRing;
+}
+
+/** The key ring if one is configured or already on disk; never creates one (for tools, which must share the services'). */
+export function existingKeyRing(env: Env, defaultFile: string): KeyRing | undefined {
   if (env.POINTSWEEP_KEYS) return JSON.parse(env.POINTSWEEP_KEYS) as KeyRing;
   const file = env.POINTSWEEP_KEYS_FILE ?? defaultFile;
-  if (!existsSync(file)) {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify(generateKeyRing(), null, 2), { mode: 0o600, flag: 'wx' });
-  }
-  return JSON.parse(readFileSync(file, 'utf8')) as KeyRing;
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as KeyRing) : undefined;
 }
 
 export function serviceConfigFromEnv(env: Env, defaults: { httpPort: number; databaseUrl: string }): ServiceConfig {
@@ -46,7 +55,7 @@ export function serviceConfigFromEnv(env: Env, defaults: { httpPort: number; dat
     httpPort: Number(env.HTTP_PORT ?? defaults.httpPort),
     simulatorsUrl: env.SIMULATORS_URL ?? 'http://127.0.0.1:4100',
     clock: clockFromConfig(env),
-    keys: loadKeyRing(env, '.secrets/dev-keys.json'),
+    keys: loadKeyRing(env, DEFAULT_KEYS_FILE),
     consumerSessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS ? Number(env.KAFKA_SESSION_TIMEOUT_MS) : undefined,
     admissionMaxQueueMs: env.ADMISSION_MAX_QUEUE_MS ? Number(env.ADMISSION_MAX_QUEUE_MS) : undefined,
   };

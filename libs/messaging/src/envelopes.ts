@@ -74,6 +74,8 @@ export const MessageErrorCodes = {
   idReused: 'MESSAGE_ID_REUSED_WITH_OTHER_CONTENT',
   wrongTopic: 'MESSAGE_NOT_FOR_THIS_TOPIC',
   invalidReplyTopic: 'INVALID_REPLY_TOPIC',
+  /** A type only services or operators may send, without a valid signature from the services' key ring. */
+  notAuthentic: 'MESSAGE_NOT_AUTHENTIC',
 } as const;
 
 /** Limits on the shape of any message: far above what a real one needs, far below what hurts a consumer. */
@@ -191,16 +193,25 @@ export async function parseEnvelope(raw: Buffer | null, options: ParseOptions = 
   return envelope;
 }
 
-/** A digest of the envelope's content, key order aside: tells a redelivery from another message reusing the id. */
-export function contentDigest(envelope: MessageEnvelope): string {
-  const canonical = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(canonical);
-    if (value && typeof value === 'object') {
-      return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+/** JSON with every object's keys sorted: the same text for the same content, whatever order it was written in. */
+export function canonicalJson(value: unknown): string {
+  const canonical = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(canonical);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
     }
-    return value;
+    return v;
   };
-  return createHash('sha256').update(JSON.stringify(canonical({ ...envelope }))).digest('base64url');
+  return JSON.stringify(canonical(value));
+}
+
+/**
+ * A digest of the envelope's content, key order aside: tells a redelivery from another message reusing the id.
+ * The signature is left out: a copy re-sent after a key rotation is still the same message.
+ */
+export function contentDigest(envelope: MessageEnvelope): string {
+  const { signature: _signature, ...content } = envelope;
+  return createHash('sha256').update(canonicalJson(content)).digest('base64url');
 }
 
 /** Checks the envelope's type and version against the contracts and validates its payload. */

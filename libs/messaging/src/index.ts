@@ -18,3 +18,4 @@ export * from './polling-loop';
 export * from './retention';
 export * from './dead-letters';
 export * from './crash-point';
+export * from './envelope-signing';

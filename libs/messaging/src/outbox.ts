@@ -4,6 +4,7 @@ import { MessageEnvelope } from '@pointsweep/contracts';
 import { JsonLogger } from './logger';
 import { PollingLoop } from './polling-loop';
 import { crashPoint } from './crash-point';
+import type { EnvelopeSigner } from './envelope-signing';
 
 export interface PendingMessage {
   topic: string;
@@ -46,7 +47,7 @@ export class OutboxRelay {
     private readonly dataSource: DataSource,
     private readonly producer: Producer,
     logger: JsonLogger,
-    private readonly options: { batchSize?: number; idleMs?: number; lockKey: string; replyTopicPrefix?: string } = { lockKey: 'outbox' },
+    private readonly options: { signer: EnvelopeSigner; batchSize?: number; idleMs?: number; lockKey: string; replyTopicPrefix?: string },
   ) {
     const batchSize = options.batchSize ?? 500;
     this.loop = new PollingLoop('outbox relay', async () => (await this.relayOnce()) >= batchSize, logger, options.idleMs ?? 250);
@@ -78,7 +79,9 @@ export class OutboxRelay {
       if (rows.length === 0) return 0;
       // Replies go out only after everything else is acknowledged: a caller who has its answer can count on the
       // events of that answer being in their topics already (e.g. a consent before the lookup sent right after it).
-      const batches = topicMessagesOf(rows.map((row) => ({ topic: row.topic, envelope: row.value })));
+      // Signed on the way out (the table is the service's own): every receiver can tell it came from a service.
+      const signed = (envelope: MessageEnvelope) => (envelope.kind === 'reply' ? envelope : this.options.signer.sign(envelope));
+      const batches = topicMessagesOf(rows.map((row) => ({ topic: row.topic, envelope: signed(row.value) })));
       const replyPrefix = this.options.replyTopicPrefix;
       const isReply = (topic: string) => replyPrefix !== undefined && topic.startsWith(replyPrefix);
       const effects = batches.filter((b) => !isReply(b.topic));

@@ -7,6 +7,7 @@ import { JsonLogger, kafkaLogCreator } from './logger';
 import { OutboxRelay } from './outbox';
 import { createTopicsAndWait } from './topics-admin';
 import { DEAD_LETTER_RETENTION_MS } from './retention';
+import { EnvelopeSigner } from './envelope-signing';
 
 export interface RuntimeOptions {
   service: string;
@@ -14,6 +15,8 @@ export interface RuntimeOptions {
   topicPrefix: string;
   dataSource: DataSource;
   clock: Clock;
+  /** Signs what the service sends and checks what only services and operators may send. */
+  signer: EnvelopeSigner;
   logger?: JsonLogger;
   topicPartitions?: number;
 }
@@ -42,6 +45,7 @@ export class MessagingRuntime {
     this.topics = topicsFor(options.topicPrefix);
     this.logger = options.logger ?? new JsonLogger(options.service);
     this.relay = new OutboxRelay(options.dataSource, producer, this.logger, {
+      signer: options.signer,
       lockKey: `${options.service}.outbox`,
       replyTopicPrefix: `${options.topicPrefix}.replies.`,
     });
@@ -77,6 +81,10 @@ export class MessagingRuntime {
 
   get clock(): Clock {
     return this.options.clock;
+  }
+
+  get signer(): EnvelopeSigner {
+    return this.options.signer;
   }
 
   async ensureTopics(): Promise<void> {

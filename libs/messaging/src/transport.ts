@@ -5,7 +5,7 @@ import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microse
 import { KafkaMessage } from 'kafkajs';
 import { EntityManager } from 'typeorm';
 import { lastValueFrom, Observable, throwError } from 'rxjs';
-import { ErrorCodes, isRetriable, MessageEnvelope, PointsweepError, ReplyPayload } from '@pointsweep/contracts';
+import { ErrorCodes, isRetriable, MessageDefinition, MessageEnvelope, PointsweepError, ReplyPayload } from '@pointsweep/contracts';
 import { ConsumerLoop } from './consumer-loop';
 import { crashPoint } from './crash-point';
 import { buildReply, contentDigest, EnvelopeRefused, MAX_MESSAGE_BYTES, MessageErrorCodes, parseEnvelope, parsePayload } from './envelopes';
@@ -224,17 +224,16 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     const source = { topic, partition, offset: message.offset };
     let envelope: MessageEnvelope | undefined;
     let payload: object;
-    let definitionTopic: string;
+    let definition: MessageDefinition;
     try {
       envelope = await parseEnvelope(message.value, { now: this.runtime.clock.now() });
-      const parsed = await parsePayload(envelope);
-      payload = parsed.payload;
-      definitionTopic = this.runtime.topics[parsed.definition.topic];
+      ({ definition, payload } = await parsePayload(envelope));
     } catch (error) {
       if (error instanceof EnvelopeRefused) envelope = error.envelope;
       return { kind: 'refuse', source, envelope, error };
     }
     // A message is only taken from its own topic: an event pushed onto a command topic is not an event.
+    const definitionTopic = this.runtime.topics[definition.topic];
     if (definitionTopic !== topic) {
       return { kind: 'refuse', source, envelope, error: new PointsweepError(MessageErrorCodes.wrongTopic, `${envelope.type} belongs on ${definitionTopic}, not ${topic}`) };
     }
@@ -247,6 +246,13 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
       // Event topics carry events other services care about; a command nobody here handles is an error.
       if (envelope.kind === 'event') return { kind: 'ignore' };
       return { kind: 'refuse', source, envelope, error: new PointsweepError(ErrorCodes.unknownMessageType, `no handler for ${envelope.type} in ${this.options.groupId}`) };
+    }
+    // The edge writes to the same command topics: a saga command, an event or an operator command counts only
+    // when signed with the services' key ring.
+    try {
+      this.runtime.signer.verify(envelope, definition);
+    } catch (error) {
+      return { kind: 'refuse', source, envelope, error };
     }
     const replay = message.headers?.[REPLAY_HEADER] !== undefined;
     // Admission: requests only (work already accepted — events, saga commands — is always finished), judged by

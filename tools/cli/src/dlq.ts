@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { topicsFor } from '@pointsweep/contracts';
 import {
-  DeadLetterRecord, idempotentProducer, loadKeyRing, readDeadLetters, ReplayOutcome, replayDeadLetters, Sealer, selectDeadLetters,
+  DeadLetterRecord, DEFAULT_KEYS_FILE, idempotentProducer, loadKeyRing, readDeadLetters, ReplayOutcome, replayDeadLetters, Sealer, selectDeadLetters,
 } from '@pointsweep/messaging';
 
 /** What `pointsweep dlq` needs: read the dead-letter topic, and re-publish selected dead letters. */
@@ -29,7 +29,7 @@ export function deadLetterTool(env: Record<string, string | undefined>): DeadLet
       const selected = selectDeadLetters(await readDeadLetters(kafka, topic), { messageId, fromTopic });
       if (selected.length === 0) return [];
       const needsKeys = selected.some((r) => r.deadLetter.sealedOriginal);
-      const sealer = needsKeys ? new Sealer(loadKeyRing(env, '.secrets/dev-keys.json')) : undefined;
+      const sealer = needsKeys ? new Sealer(loadKeyRing(env, DEFAULT_KEYS_FILE)) : undefined;
       const producer = idempotentProducer(kafka);
       await producer.connect();
       try {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaLogLevel, PointsweepClient, readSmsCode } from '@pointsweep/client';
 import { PointsweepError } from '@pointsweep/contracts';
+import { DEFAULT_KEYS_FILE, existingKeyRing } from '@pointsweep/messaging';
 import { parseCommandLine } from './args';
 import { loadAuditLedger } from './audit';
 import { runCli } from './run';
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
       clientId: `cli-${randomUUID().slice(0, 8)}`,
       timeoutMs: global.timeoutMs,
       logLevel: global.verbose ? KafkaLogLevel.ERROR : KafkaLogLevel.NOTHING,
+      // Operator commands are signed with the services' key ring, when this machine holds it.
+      keys: existingKeyRing(env, DEFAULT_KEYS_FILE),
     }),
     session: {
       load: () => fileSessionStore(sessionFile).load(),

@@ -66,6 +66,9 @@ function envelopeSchema(): JsonSchema {
   properties.causationId.description = 'The id of the message that caused this one; on a reply, the id of the command.';
   properties.key.description = 'The Kafka message key: a person id, cash-out part id or operator key, so related messages stay in order.';
   properties.replyTo.description = 'The topic the reply to a command goes to (edge request-reply only).';
+  properties.signature.description = '"keyId.mac": HMAC-SHA-256 over the canonical JSON of the rest of the envelope (keys sorted), with a key derived '
+    + 'from the services\' key ring. Required on every type tagged sender:service or sender:operator; a consumer dead-letters such a message '
+    + 'without a valid one as MESSAGE_NOT_AUTHENTIC.';
   properties.payload = { type: 'object', description: 'The message payload, validated by its type (see each message).' };
   return { type: 'object', description: 'Every message on every topic is a JSON envelope; the Kafka value is this JSON object.', ...schema };
 }
@@ -307,7 +310,7 @@ function messages(): Record<string, unknown> {
       title: m.type,
       summary: m.description,
       contentType: 'application/json',
-      tags: [{ name: m.kind }, { name: `v${m.version}` }],
+      tags: [{ name: m.kind }, { name: `v${m.version}` }, { name: `sender:${m.sender}` }],
       headers: HEADERS,
       payload: messageSchema(m),
       bindings: { kafka: { key: { type: 'string', description: 'The envelope key.' }, bindingVersion: '0.5.0' } },
