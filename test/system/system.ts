@@ -26,14 +26,22 @@ export interface TestSystem {
 }
 
 /** The whole system in this process: simulators over real HTTP, every service on the real broker and database. */
-export async function startTestSystem(options: { clock: Clock; services?: ServiceDefinition[]; admissionMaxQueueMs?: number }): Promise<TestSystem> {
+export async function startTestSystem(options: {
+  clock: Clock;
+  services?: ServiceDefinition[];
+  admissionMaxQueueMs?: number;
+  /** Another broker or cluster than the run's shared one (a spec's own three-broker cluster). */
+  brokers?: string[];
+  consumerSessionTimeoutMs?: number;
+}): Promise<TestSystem> {
+  const brokers = options.brokers ?? kafkaBrokers();
   const prefix = randomName('ps');
   const database = await createTestDatabase('ps');
   const stateDir = mkdtempSync(join(tmpdir(), 'ps-sim-'));
   const simulators = await startSimulators({ port: 0, stateDir, seed: prefix, logLevel: 'warn' } as Parameters<typeof startSimulators>[0]);
   const keys = generateKeyRing();
   const config: ServiceConfig = {
-    kafkaBrokers: kafkaBrokers(),
+    kafkaBrokers: brokers,
     topicPrefix: prefix,
     databaseUrl: database.url,
     httpPort: 0,
@@ -41,6 +49,7 @@ export async function startTestSystem(options: { clock: Clock; services?: Servic
     clock: options.clock,
     keys,
     admissionMaxQueueMs: options.admissionMaxQueueMs,
+    consumerSessionTimeoutMs: options.consumerSessionTimeoutMs,
   };
   const services = new Map<string, RunningService>();
   const start = async (definition: ServiceDefinition) => {
@@ -49,7 +58,8 @@ export async function startTestSystem(options: { clock: Clock; services?: Servic
     return running;
   };
   for (const definition of options.services ?? ALL_SERVICES) await start(definition);
-  const client = await PointsweepClient.connect({ brokers: kafkaBrokers(), topicPrefix: prefix, timeoutMs: 30000 });
+  // It also acts as the operator tool (release payouts, manual review), so it holds the key ring.
+  const client = await PointsweepClient.connect({ brokers, topicPrefix: prefix, timeoutMs: 30000, keys });
   return {
     prefix,
     database,
