@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
 import { auditLedger } from '@pointsweep/conversion-ledger';
 import { awaitCashOut, OnboardedPerson, onboardPerson, simulatorAdmin } from '@pointsweep/client';
 import { bankSettlementService } from '@pointsweep/bank-settlement';
@@ -81,6 +82,46 @@ describe('faults: nothing is lost or paid twice', () => {
 
   it('applies a message once when the ledger dies after its effect, before committing the offset', async () => {
     await crashAndRecover('conversion-ledger', [identityService, issuerAggregationService, bankSettlementService], 'after-effect-before-offset-commit', { issuer: 'BC', program: 'BC_TOP' });
+  });
+
+  it('onboards and pays once when identity dies after recording a consent, before committing', async () => {
+    const system = await startTestSystem({ clock: offsetClock(BUSINESS_MORNING), services: [issuerAggregationService, conversionLedgerService, bankSettlementService] });
+    try {
+      const doomed = await startChildService('identity', system.config, { POINTSWEEP_CRASH_AT: 'before-commit:GrantConsent' });
+      children.push(doomed);
+      // The consent request is redelivered to the next identity process; the client's wait outlives the restart.
+      const onboarding = onboardPerson(system.client, system.simulatorsUrl, ['HANA']);
+      onboarding.catch(() => undefined);
+      const ended = await Promise.race([doomed.exited, new Promise<string>((ok) => setTimeout(() => ok('still running'), 60000))]);
+      expect(ended).toBe('SIGKILL');
+      children.push(await startChildService('identity', system.config));
+      const person = await onboarding;
+      const ci = connectingInformation(system.prefix, person.name, person.birthDate, person.phone);
+      await simulatorAdmin(system.simulatorsUrl, `/admin/issuers/HANA/members/${ci}/programs/HANA_MONEY`, { balance: 5000 });
+      const accepted = await system.client.cashOut(
+        { assertion: person.assertion, requestId: randomName('identity-crash'), accountId: person.accountId, parts: [{ program: 'HANA_MONEY', points: 3000 }] }, person.personId);
+      const settled = await awaitCashOut(system.client, person, accepted.cashOutId, 90000);
+      expect({ state: settled.state, parts: settled.parts.map((p) => p.state) }).toEqual({ state: 'COMPLETED', parts: ['PAID'] });
+      // One consent row, one ConsentGranted emitted, one transfer.
+      const db = new Client({ connectionString: system.database.url });
+      await db.connect();
+      try {
+        const consents = await db.query(`SELECT issuer FROM identity.consents WHERE person_id = $1`, [person.personId]);
+        expect(consents.rows).toEqual([{ issuer: 'HANA' }]);
+        const granted = await db.query(
+          `SELECT count(*)::int AS n FROM identity.outbox WHERE message_type = 'ConsentGranted' AND value->'payload'->>'personId' = $1`, [person.personId]);
+        expect(granted.rows[0].n).toBe(1);
+      } finally {
+        await db.end();
+      }
+      const transfers = (await (await fetch(`${system.simulatorsUrl}/admin/bank/transfers`)).json()) as { accountNumber: string }[];
+      expect(transfers.filter((t) => t.accountNumber === person.accountNumber)).toHaveLength(1);
+      const audit = await auditLedger({ databaseUrl: system.database.url, requireTerminal: true });
+      expect(audit.checks.filter((c) => !c.ok)).toEqual([]);
+    } finally {
+      await Promise.all(children.splice(0).map((c) => c.stop()));
+      await system.close();
+    }
   });
 
   it('finishes every cash-out while a second ledger instance joins and is then killed (two rebalances mid-run)', async () => {
