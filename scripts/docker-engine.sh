@@ -20,8 +20,9 @@ ensure_engine() {
   fi
   if ! pgrep -x dockerd >/dev/null; then
     log "starting dockerd"
-    # setsid: dockerd must outlive the npm/CI process group that started it.
-    setsid nohup dockerd >/var/log/pointsweep-dockerd.log 2>&1 </dev/null &
+    # setsid: dockerd must outlive the npm/CI process group that started it. 9>&-: it must not inherit
+    # setup.sh's lock, or every later setup (npm start after npm test) waits for it until dockerd stops.
+    setsid nohup dockerd >/var/log/pointsweep-dockerd.log 2>&1 </dev/null 9>&- &
   fi
   for _ in $(seq 1 120); do docker info >/dev/null 2>&1 && return; sleep 0.5; done
   log "dockerd did not answer; see /var/log/pointsweep-dockerd.log"; exit 1

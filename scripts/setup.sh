@@ -73,7 +73,7 @@ local_postgres() {
   version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1)
   [ -n "$version" ] || { log "no PostgreSQL cluster under /etc/postgresql"; exit 1; }
   log "starting PostgreSQL $version/main"
-  pg_ctlcluster --skip-systemctl-redirect "$version" main start
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start 9>&-  # the server must not hold our lock
   for _ in $(seq 1 60); do pg_answers && return; sleep 0.5; done
   log "PostgreSQL does not answer on 127.0.0.1:5432"; exit 1
 }
