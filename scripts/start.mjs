@@ -29,6 +29,13 @@ const env = {
   KAFKA_SESSION_TIMEOUT_MS: process.env.KAFKA_SESSION_TIMEOUT_MS ?? '10000',
 };
 const pgAdminUrl = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+// The services reach the machine's PostgreSQL through its Unix socket when there is one: every query is a socket
+// write, and on loopback TCP the kernel's TCP path made those writes a fifth of a service's CPU (docs/benchmarks.md).
+// PG_SOCKET_DIR= (empty) keeps TCP.
+const pgSocketDir = process.env.PG_SOCKET_DIR ?? (existsSync('/var/run/postgresql/.s.PGSQL.5432') ? '/var/run/postgresql' : '');
+const serviceDatabaseUrl = (schema) => (pgSocketDir
+  ? `postgres://pointsweep_${schema}@/pointsweep?host=${pgSocketDir}`
+  : `postgres://pointsweep_${schema}@127.0.0.1:5432/pointsweep`);
 const SERVICE_HEAP_FLAGS = (process.env.SERVICE_NODE_FLAGS ?? '--max-semi-space-size=8 --max-old-space-size=200').split(' ').filter(Boolean);
 const services = [
   { name: 'identity', schema: 'identity', port: 3001 },
@@ -153,7 +160,7 @@ try {
       // 487 MiB RSS); a bounded young generation and old space keep each service near its working set.
       run(i === 0 ? s.name : `${s.name}#${i + 1}`, 'node', [...SERVICE_HEAP_FLAGS, `services/${s.name}/dist/main.js`], {
         HTTP_PORT: String(s.port + 10 * i),
-        DATABASE_URL: `postgres://pointsweep_${s.schema}@127.0.0.1:5432/pointsweep`,
+        DATABASE_URL: serviceDatabaseUrl(s.schema),
       });
     }
   }

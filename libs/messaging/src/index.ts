@@ -1,3 +1,4 @@
+import './kafkajs-request-queue-fix';
 export * from './clock';
 export * from './logger';
 export * from './envelopes';

@@ -35,8 +35,10 @@ export interface TransportOptions {
 export const CALLS_OUT_KEY = 'callsOut';
 export const CALLS_OUT = { [CALLS_OUT_KEY]: true } as const;
 /**
- * Calls out, and consecutive messages of its kind do not depend on one another (a lookup): they run side by side,
- * each in its own transaction, so one slow card company does not hold up the lookups queued behind it.
+ * Calls out, consecutive messages of its kind do not depend on one another, and running it again changes nothing
+ * (a lookup: a read that refreshes snapshots): they run side by side, each in its own transaction begun only at the
+ * handler's first ctx.tx.query, so one slow card company neither holds up the lookups queued behind it nor holds a
+ * database connection while it is waited on. A redelivery may run the handler again (see processClaimingLast).
  */
 export const SIDE_BY_SIDE_KEY = 'sideBySide';
 export const CALLS_OUT_SIDE_BY_SIDE = { [CALLS_OUT_KEY]: true, [SIDE_BY_SIDE_KEY]: true } as const;
@@ -267,19 +269,19 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     return { kind: 'ready', ready: { message, source, envelope, payload, handler, replay, groupable, sideBySide } };
   }
 
-  /** Each in its own transaction, up to SIDE_BY_SIDE_MAX at once; all are done when this returns. */
+  /**
+   * Each in its own transaction, up to SIDE_BY_SIDE_MAX at once, the next starting as soon as any one ends (a slow
+   * one holds its own slot, not the others'); all are done when this returns.
+   */
   private async processSideBySide(run: Ready[]): Promise<void> {
-    // A wave never holds one id twice: a redelivery or a reused id must meet its first copy's inbox row, in order.
-    let wave: Ready[] = [];
-    const go = async () => {
-      await Promise.all(wave.map((ready) => this.processAlone(ready)));
-      wave = [];
-    };
+    const inFlight = new Map<Promise<void>, string>();
     for (const ready of run) {
-      if (wave.length >= SIDE_BY_SIDE_MAX || wave.some((w) => w.envelope.id === ready.envelope.id)) await go();
-      wave.push(ready);
+      // Never one id twice at once: a redelivery or a reused id must meet its first copy's inbox row, in order.
+      while (inFlight.size >= SIDE_BY_SIDE_MAX || [...inFlight.values()].includes(ready.envelope.id)) await Promise.race(inFlight.keys());
+      const done: Promise<void> = this.processAlone(ready).finally(() => inFlight.delete(done));
+      inFlight.set(done, ready.envelope.id);
     }
-    await go();
+    await Promise.all(inFlight.keys());
   }
 
   /** One message in its own transaction, retried with back-off while its failure is retriable. */
@@ -288,7 +290,8 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     const maxAttempts = this.options.maxAttempts ?? 5;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.process(envelope, payload, handler, replay);
+        if (ready.sideBySide) await this.processClaimingLast(envelope, payload, handler);
+        else await this.process(envelope, payload, handler, replay);
         this.runtime.processed.inc({ type: envelope.type, outcome: 'ok' });
         return;
       } catch (error) {
@@ -415,6 +418,71 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
       wrote = out.length > 0;
       crashPoint(`before-commit:${envelope.type}`);
     });
+    if (wrote) this.runtime.relay.kick();
+  }
+
+  /**
+   * For side-by-side handlers (reads that call out, e.g. a lookup): the transaction starts at the handler's first
+   * ctx.tx.query, not before, so no database connection is held while the handler waits on a card company
+   * (with 16 lookups in flight per partition the pool would otherwise be the limit). The inbox is claimed last, in
+   * the same transaction as the handler's writes and the reply: a redelivery runs the read again and then finds the
+   * claim, so nothing is written or answered twice. The handler must use only ctx.tx.query.
+   */
+  private async processClaimingLast(envelope: MessageEnvelope, payload: object, handler: MessageHandler): Promise<void> {
+    const acceptedAt = this.runtime.clock.now();
+    const runner = this.runtime.dataSource.createQueryRunner();
+    let begun: Promise<void> | undefined;
+    const begin = () => (begun ??= runner.startTransaction());
+    const lazyTx = new Proxy(runner.manager, {
+      get: (target, property, receiver) => property === 'query'
+        ? async (query: string, parameters?: unknown[]) => {
+          await begin();
+          return target.query(query, parameters);
+        }
+        : Reflect.get(target, property, receiver),
+    });
+    let wrote = false;
+    const digest = contentDigest(envelope);
+    /** Whether the id was taken before: a redelivery (absorbed) or, with other content, a reused id (refused). */
+    const seenBefore = async (query: (sql: string, parameters: unknown[]) => Promise<{ content_digest: string | null }[]>) => {
+      const [first] = await query(`SELECT content_digest FROM inbox WHERE consumer = $1 AND message_id = $2`, [this.options.groupId, envelope.id]);
+      if (first?.content_digest && first.content_digest !== digest) throw idReused(envelope.id);
+      return first !== undefined;
+    };
+    try {
+      let out: PendingMessage[];
+      try {
+        out = await this.runHandler(envelope, payload, handler, lazyTx, acceptedAt);
+      } catch (error) {
+        // The handler refused: unless the id was already taken, the refusal is this message's own.
+        if (runner.isTransactionActive) await runner.rollbackTransaction();
+        if (await seenBefore((sql, parameters) => this.runtime.dataSource.query(sql, parameters))) return;
+        throw error;
+      }
+      await begin();
+      const claimed = await runner.query(
+        `INSERT INTO inbox (consumer, message_id, message_type, outcome, content_digest) VALUES ($1, $2, $3, 'processed', $4)
+         ON CONFLICT (consumer, message_id) DO NOTHING RETURNING message_id`,
+        [this.options.groupId, envelope.id, envelope.type, digest],
+      );
+      if (claimed.length === 0) {
+        try {
+          await seenBefore((sql, parameters) => runner.query(sql, parameters));
+        } finally {
+          await runner.rollbackTransaction();
+        }
+        return;
+      }
+      await writeToOutbox(runner.manager, out);
+      crashPoint(`before-commit:${envelope.type}`);
+      await runner.commitTransaction();
+      wrote = out.length > 0;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
     if (wrote) this.runtime.relay.kick();
   }
 

@@ -8,8 +8,21 @@ import { RecordConsentWhenConsentGranted } from './events/record-consent-when-co
 import { RevokeConsentWhenConsentRevoked } from './events/revoke-consent-when-consent-revoked/revoke-consent.handler';
 import { BreakerEvents } from './resilience/breaker-events';
 import { BreakerHealth } from './resilience/breaker-health';
-import { IssuerGateway } from './resilience/issuer-gateway';
+import { CallObserver, IssuerGateway } from './resilience/issuer-gateway';
+import { Histogram } from 'prom-client';
 import { ISSUER_SETTINGS, IssuerSettings } from './settings';
+
+/** Each card company's call latency and outcome on /metrics: one company's trouble shows beside the others' latency. */
+function issuerCallHistogram(runtime: MessagingRuntime): CallObserver {
+  const histogram = new Histogram({
+    name: 'pointsweep_issuer_call_seconds',
+    help: 'Calls to card companies through their lanes (rate limit, breaker, timeout), by outcome',
+    labelNames: ['issuer', 'operation', 'outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 2.5, 5],
+    registers: [runtime.metrics],
+  });
+  return (issuer, operation, outcome, seconds) => histogram.observe({ issuer, operation, outcome }, seconds);
+}
 
 @Module({})
 export class IssuerAggregationModule {
@@ -24,7 +37,7 @@ export class IssuerAggregationModule {
         { provide: ISSUER_CONNECTORS, useValue: connectors ?? createConnectors(config.simulatorsUrl, settings.issuerTimeoutMs) },
         {
           provide: IssuerGateway,
-          useFactory: (c: Connectors, s: IssuerSettings, logger: JsonLogger) => new IssuerGateway(c, s, logger),
+          useFactory: (c: Connectors, s: IssuerSettings, logger: JsonLogger) => new IssuerGateway(c, s, logger, undefined, issuerCallHistogram(runtime)),
           inject: [ISSUER_CONNECTORS, ISSUER_SETTINGS, JsonLogger],
         },
         BreakerHealth,

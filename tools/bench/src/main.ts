@@ -22,6 +22,8 @@ const USAGE = `npm run bench -- [load|ledger-append|all|chaos] [options]     (np
     --drain S             time allowed after the window to finish (${DEFAULT_BENCH_OPTIONS.drainSeconds})
     --clients N           Kafka clients shared by the people (${DEFAULT_BENCH_OPTIONS.clients})
     --lookups-per-person N  lookups each person makes, one after another until the window ends (${DEFAULT_BENCH_OPTIONS.lookupsPerPerson})
+    --lookup-phase S      once all people are onboarded, all look up back to back for S seconds; the lookup and CPU
+                          figures are the phase's (needs --concurrency ≥ --people) (${DEFAULT_BENCH_OPTIONS.lookupPhaseSeconds})
     --seed N              population seed (${DEFAULT_BENCH_OPTIONS.seed})
     --brokers, --prefix, --simulators, --simulators-seed, --ledger-db, --ledger-schema   the target (npm start's defaults)
   ledger-append: the ledger's appendJournal vs pgbench on a scratch database
@@ -49,7 +51,7 @@ async function main(): Promise<number> {
     options: {
       people: { type: 'string' }, ramp: { type: 'string' }, duration: { type: 'string' }, concurrency: { type: 'string' },
       'lookup-only': { type: 'string' }, issuers: { type: 'string' }, 'average-won': { type: 'string' }, 'poll-ms': { type: 'string' },
-      drain: { type: 'string' }, clients: { type: 'string' }, 'lookups-per-person': { type: 'string' }, seed: { type: 'string' }, 'timeout-ms': { type: 'string' },
+      drain: { type: 'string' }, clients: { type: 'string' }, 'lookups-per-person': { type: 'string' }, 'lookup-phase': { type: 'string' }, seed: { type: 'string' }, 'timeout-ms': { type: 'string' },
       brokers: { type: 'string' }, prefix: { type: 'string' }, simulators: { type: 'string' }, 'simulators-seed': { type: 'string' },
       'ledger-db': { type: 'string' }, 'ledger-schema': { type: 'string' },
       writers: { type: 'string' }, seconds: { type: 'string' }, batch: { type: 'string' }, 'pg-admin': { type: 'string' },
@@ -104,6 +106,7 @@ async function main(): Promise<number> {
         pollIntervalMs: num(values['poll-ms'], 'poll-ms'), drainSeconds: num(values.drain, 'drain'), clients: num(values.clients, 'clients'),
         seed: num(values.seed, 'seed'), requestTimeoutMs: num(values['timeout-ms'], 'timeout-ms'),
         lookupsPerPerson: num(values['lookups-per-person'], 'lookups-per-person'),
+        lookupPhaseSeconds: num(values['lookup-phase'], 'lookup-phase'),
       }).filter(([, v]) => v !== undefined),
     ),
   });

@@ -39,6 +39,12 @@ export interface BenchOptions {
    * person looks up again as soon as the answer comes, until the arrival window ends (a person checking their points).
    */
   lookupsPerPerson: number;
+  /**
+   * A lookup phase of this many seconds (0: none): every person, once onboarded, waits until all are, then all
+   * look up back to back, together, for this long; lookups/s, their latency and the CPU figures are those of the
+   * phase. The lookup target's measurement (N people looking up at once), without onboarding in the window.
+   */
+  lookupPhaseSeconds: number;
 }
 
 export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
@@ -55,7 +61,36 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   clients: 1,
   requestTimeoutMs: 30_000,
   lookupsPerPerson: 1,
+  lookupPhaseSeconds: 0,
 };
+
+/** Opens when every person expected has arrived (or given up); then the lookup phase runs until `to`. */
+class LookupPhase {
+  private arrived = 0;
+  private open!: () => void;
+  readonly opened = new Promise<void>((resolve) => (this.open = resolve));
+  window?: { from: number; to: number };
+
+  constructor(private expected: number, private readonly seconds: number) {}
+
+  arrive(): void {
+    this.arrived++;
+    this.check();
+  }
+
+  /** A person who will never arrive (failed, or not started). */
+  drop(): void {
+    this.expected--;
+    this.check();
+  }
+
+  private check(): void {
+    if (this.window || this.arrived < this.expected) return;
+    const from = Date.now();
+    this.window = { from, to: from + this.seconds * 1000 };
+    this.open();
+  }
+}
 
 export interface BenchTarget {
   /** A ready client factory (the test system's), or brokers to connect new clients to. */
@@ -209,6 +244,7 @@ interface CashOutRecord {
 
 class Recorder {
   constructor(readonly runId: string) {}
+  phase?: LookupPhase;
   readonly lookupLatencies: { at: number; ms: number }[] = [];
   readonly lookupStatuses: Record<string, number> = {};
   readonly lookupStatusesByIssuer: Record<string, Record<string, number>> = {};
@@ -299,9 +335,14 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   const start = Date.now();
   const arrivalEnd = start + options.durationSeconds * 1000;
   const lastStart = arrivalEnd + (options.drainSeconds * 1000) / 2;
-  const hardDeadline = arrivalEnd + options.drainSeconds * 1000;
+  const hardDeadline = arrivalEnd + (options.lookupPhaseSeconds + options.drainSeconds) * 1000;
   const steady = { from: start + Math.min(options.rampSeconds, options.durationSeconds) * 1000, to: arrivalEnd };
   if (steady.to - steady.from < 1000) steady.from = start; // no steady phase to speak of: use the whole window
+  if (options.lookupPhaseSeconds > 0) {
+    // Everyone waits for everyone: each person needs a slot of their own.
+    if (options.concurrency < options.people) throw new Error('a lookup phase needs --concurrency of at least --people');
+    rec.phase = new LookupPhase(options.people, options.lookupPhaseSeconds);
+  }
   log(`${runId}: ${options.people} people over ${options.durationSeconds} s (ramp ${options.rampSeconds} s), concurrency ${options.concurrency}, hard stop in ${Math.round((hardDeadline - start) / 1000)} s`);
 
   const slots = new Semaphore(Math.max(1, options.concurrency));
@@ -319,13 +360,18 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
       if (arriveAt > Date.now()) await sleepUntilDeadline(arriveAt - Date.now(), hardDeadline);
       if (Date.now() >= lastStart || !(await slots.acquire(lastStart))) {
         notStarted++;
+        rec.phase?.drop();
         continue;
       }
       rec.started++;
       const client = clients[plan.index % clients.length];
       const run: Promise<void> = simulatePerson(plan, client, target, options, rec, hardDeadline, arrivalEnd)
         .then(() => void rec.finished++)
-        .catch((error) => rec.fail(errorCode(error)))
+        .catch((error) => {
+          rec.fail(errorCode(error));
+          // Failed before the phase (it stops nobody) or during it (it is already open): drop() is harmless.
+          rec.phase?.drop();
+        })
         .finally(() => {
           slots.release();
           inFlight.delete(run);
@@ -343,7 +389,6 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   const end = Date.now();
 
   // --- figures -------------------------------------------------------------------------------------
-  const steadySeconds = (steady.to - steady.from) / 1000;
   const allParts = rec.cashOuts.flatMap((c) => c.parts);
   // The ledger stamps acceptedAt on its own (pinned) clock: find its offset from ours. acceptedAt lies between
   // the send and the reply, so offset ∈ [max(accepted − replied), min(accepted − sent)]; take the upper bound,
@@ -371,7 +416,11 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   }
   const partStates: Record<string, number> = {};
   for (const p of allParts) partStates[p.state ?? 'UNSEEN'] = (partStates[p.state ?? 'UNSEEN'] ?? 0) + 1;
-  const lookupsInSteady = rec.lookupLatencies.filter((l) => l.at >= steady.from && l.at <= steady.to).length;
+  // With a lookup phase, the figures of the steady window are those of the phase.
+  if (rec.phase?.window) Object.assign(steady, rec.phase.window);
+  const steadySecondsMeasured = (steady.to - steady.from) / 1000;
+  const inWindow = rec.lookupLatencies.filter((l) => l.at >= steady.from && l.at <= steady.to);
+  const lookupsInSteady = inWindow.length;
   const { processes, machineBusyPercent } = sampler.figures(steady);
   const steadyCpu = processes.reduce((s, p) => s + p.steadyCpuSeconds, 0);
   const steadyCpuWithoutBench = processes.filter((p) => !p.name.startsWith('bench')).reduce((s, p) => s + p.steadyCpuSeconds, 0);
@@ -384,14 +433,15 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
     startedAt: new Date(start).toISOString(),
     options,
     wallSeconds: (end - start) / 1000,
-    steadyWindowSeconds: steadySeconds,
+    steadyWindowSeconds: steadySecondsMeasured,
     people: { started: rec.started, finished: rec.finished, notStarted, failed: rec.failed, lookupOnly: rec.lookupOnly, failures: rec.failures },
     onboarding: distribution(rec.onboarding),
     lookups: {
       count: rec.lookupLatencies.length,
-      perSecondSteady: lookupsInSteady / steadySeconds,
+      perSecondSteady: lookupsInSteady / steadySecondsMeasured,
       perSecondOverall: rec.lookupLatencies.length / ((end - start) / 1000),
-      latencyMs: distribution(rec.lookupLatencies.map((l) => l.ms)),
+      // A lookup phase reports the latency of its own lookups only.
+      latencyMs: distribution((rec.phase?.window ? inWindow : rec.lookupLatencies).map((l) => l.ms)),
       statuses: rec.lookupStatuses,
       statusesByIssuer: rec.lookupStatusesByIssuer,
     },
@@ -403,7 +453,7 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
       averagePartWon: allParts.length ? allParts.reduce((s, p) => s + p.won, 0) / allParts.length : Number.NaN,
       wonTotal: allParts.reduce((s, p) => s + p.won, 0),
       partStates,
-      settledPerSecondSteady: settledInSteady / steadySeconds,
+      settledPerSecondSteady: settledInSteady / steadySecondsMeasured,
       settledPerSecondOverall: doneParts.length / ((end - start) / 1000),
       peakSettledPer10s: peak10,
       acceptedToTerminalMs: distribution(acceptedToTerminal),
@@ -478,6 +528,18 @@ async function simulatePerson(
     }
   };
   countStatuses(overview.programs);
+  // The lookup phase: once everyone is here, all look up back to back until it ends.
+  if (rec.phase) {
+    rec.phase.arrive();
+    await Promise.race([rec.phase.opened, sleepUntilDeadline(deadline - Date.now(), deadline)]);
+    const phaseEnd = rec.phase.window?.to ?? 0;
+    while (Date.now() < phaseEnd) {
+      const lookupStart = Date.now();
+      const again = await withRetry('lookupPoints', rec, deadline, () => client.lookupPoints({ assertion: person.assertion }, person.personId));
+      rec.lookupLatencies.push({ at: Date.now(), ms: Date.now() - lookupStart });
+      countStatuses(again.programs);
+    }
+  }
   // Looking again and again (a person refreshing their points), until the arrival window closes.
   for (let n = 1; n < options.lookupsPerPerson && Date.now() < arrivalEnd; n++) {
     const lookupStart = Date.now();

@@ -17,6 +17,9 @@ interface Lane {
 
 export type BreakerListener = (issuer: IssuerCode, state: BreakerState) => void;
 
+/** Told of every call through a lane: how long it took and how it ended (ok, or the error's code). */
+export type CallObserver = (issuer: IssuerCode, operation: string, outcome: string, seconds: number) => void;
+
 /**
  * Every call to a card company goes through its own lane: a token bucket (rate limit), then an opossum breaker
  * with its own timeout (which aborts the HTTP call) and bulkhead. One company's trouble never touches another's lane.
@@ -31,28 +34,29 @@ export class IssuerGateway {
     private readonly logger: JsonLogger,
     /** Monotonic milliseconds for the rate limiter. */
     now: () => number = () => performance.now(),
+    private readonly observe: CallObserver = () => undefined,
   ) {
     this.lanes = Object.fromEntries(ISSUERS.map((issuer) => [issuer, this.lane(issuer, now)])) as Record<IssuerCode, Lane>;
   }
 
   fetchPoints(issuer: IssuerCode, ci: string, callerSignal?: AbortSignal): Promise<IssuerPoints> {
-    return this.run(issuer, (signal) => this.connectors[issuer].fetchPoints(ci, signal), callerSignal);
+    return this.run(issuer, 'fetchPoints', (signal) => this.connectors[issuer].fetchPoints(ci, signal), callerSignal);
   }
 
   redeem(issuer: IssuerCode, request: RedemptionRequest): Promise<RedemptionReceipt> {
-    return this.run(issuer, (signal) => this.connectors[issuer].redeem(request, signal));
+    return this.run(issuer, 'redeem', (signal) => this.connectors[issuer].redeem(request, signal));
   }
 
   findRedemption(issuer: IssuerCode, idempotencyKey: string): Promise<RedemptionReceipt | null> {
-    return this.run(issuer, (signal) => this.connectors[issuer].findRedemption(idempotencyKey, signal));
+    return this.run(issuer, 'findRedemption', (signal) => this.connectors[issuer].findRedemption(idempotencyKey, signal));
   }
 
   refund(issuer: IssuerCode, request: RefundRequest): Promise<RefundReceipt> {
-    return this.run(issuer, (signal) => this.connectors[issuer].refund(request, signal));
+    return this.run(issuer, 'refund', (signal) => this.connectors[issuer].refund(request, signal));
   }
 
   findRefund(issuer: IssuerCode, idempotencyKey: string): Promise<RefundReceipt | null> {
-    return this.run(issuer, (signal) => this.connectors[issuer].findRefund(idempotencyKey, signal));
+    return this.run(issuer, 'findRefund', (signal) => this.connectors[issuer].findRefund(idempotencyKey, signal));
   }
 
   states(): Record<IssuerCode, BreakerState> {
@@ -72,15 +76,22 @@ export class IssuerGateway {
     this.shutdown();
   }
 
-  private async run<T>(issuer: IssuerCode, call: (signal: AbortSignal) => Promise<T>, callerSignal?: AbortSignal): Promise<T> {
+  private async run<T>(issuer: IssuerCode, operation: string, call: (signal: AbortSignal) => Promise<T>, callerSignal?: AbortSignal): Promise<T> {
     const lane = this.lanes[issuer];
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     if (!lane.bucket.tryTake()) {
+      this.observe(issuer, operation, 'RATE_LIMITED', seconds());
       throw new PointsweepError('RATE_LIMITED', `${issuer} is limited to ${this.settings.issuerRatePerSecond} calls/s; retry after ${lane.bucket.retryAfterMs()} ms`, true);
     }
     try {
-      return (await lane.breaker.fire(call, callerSignal)) as T;
+      const result = (await lane.breaker.fire(call, callerSignal)) as T;
+      this.observe(issuer, operation, 'ok', seconds());
+      return result;
     } catch (error) {
-      throw translateBreakerError(issuer, error, this.settings.issuerTimeoutMs);
+      const translated = translateBreakerError(issuer, error, this.settings.issuerTimeoutMs);
+      this.observe(issuer, operation, translated instanceof PointsweepError ? translated.code : 'ERROR', seconds());
+      throw translated;
     }
   }
 

@@ -12,9 +12,11 @@ import { settleWithinBudget } from './within-budget';
 
 interface SnapshotRow {
   program: string;
+  /** bigint, as text: JSON numbers would round above 2^53 before the range check. */
   balance: string;
   expiring: PointsSnapshot['expiring'];
-  as_of: Date;
+  /** ISO 8601 from json_build_object. */
+  as_of: string;
 }
 
 @Controller()
@@ -31,16 +33,16 @@ export class LookupPointsHandler {
   async handle(@Payload() command: LookupPoints, @Ctx() ctx: MessageContext): Promise<PointsOverview> {
     const personId = this.verifier.verify(command.assertion, ctx.acceptedAt);
     const log = this.runtime.logFor(ctx.envelope);
-    // A revoked consent is never queried.
-    const consents: { issuer: string; ci: string }[] = await ctx.tx.query(
-      `SELECT issuer, ci FROM consents WHERE person_id = $1 AND revoked_at IS NULL`,
+    // Read outside the message's transaction (one round trip for both): it begins only when snapshots are written,
+    // after the fan-out, so no connection is held while card companies are waited on. A revoked consent is never queried.
+    const [{ consents, snapshots: snapshotRows }]: { consents: { issuer: string; ci: string }[]; snapshots: SnapshotRow[] }[] = await this.runtime.dataSource.query(
+      `SELECT
+         (SELECT coalesce(json_agg(json_build_object('issuer', issuer, 'ci', ci)), '[]') FROM consents WHERE person_id = $1 AND revoked_at IS NULL) AS consents,
+         (SELECT coalesce(json_agg(json_build_object('program', program, 'balance', balance::text, 'expiring', expiring, 'as_of', as_of)), '[]')
+            FROM point_snapshots WHERE person_id = $1) AS snapshots`,
       [personId],
     );
     const consented = consents.filter((c): c is { issuer: IssuerCode; ci: string } => (ISSUERS as readonly string[]).includes(c.issuer));
-    const snapshotRows: SnapshotRow[] = await ctx.tx.query(
-      `SELECT program, balance, expiring, as_of FROM point_snapshots WHERE person_id = $1`,
-      [personId],
-    );
 
     // The HTTP fan-out first, then the snapshot writes, so no snapshot row is locked while we wait.
     const results = await settleWithinBudget<IssuerCode, IssuerPoints>(
@@ -62,16 +64,18 @@ export class LookupPointsHandler {
       new Map(snapshotRows.map((r) => [r.program, toSnapshot(r)])),
     );
 
-    for (const line of overview.programs) {
-      if (line.status !== 'FRESH') continue;
-      // An older answer never overwrites a newer snapshot written by a concurrent lookup.
+    const fresh = overview.programs.filter((line) => line.status === 'FRESH')
+      .map((line) => ({ program: line.program, issuer: line.issuer, balance: line.balance, expiring: line.expiring, as_of: line.asOf }));
+    if (fresh.length > 0) {
+      // One statement for every program; an older answer never overwrites a newer snapshot of a concurrent lookup.
       await ctx.tx.query(
         `INSERT INTO point_snapshots (person_id, program, issuer, balance, expiring, as_of, fetched_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         SELECT $1, u.program, u.issuer, u.balance, u.expiring, u.as_of, $2
+           FROM jsonb_to_recordset($3::jsonb) AS u(program text, issuer text, balance bigint, expiring jsonb, as_of timestamptz)
          ON CONFLICT (person_id, program) DO UPDATE
            SET balance = EXCLUDED.balance, expiring = EXCLUDED.expiring, as_of = EXCLUDED.as_of, fetched_at = EXCLUDED.fetched_at
            WHERE point_snapshots.as_of <= EXCLUDED.as_of`,
-        [personId, line.program, line.issuer, line.balance, JSON.stringify(line.expiring), line.asOf, ctx.acceptedAt],
+        [personId, ctx.acceptedAt, JSON.stringify(fresh)],
       );
     }
     log.info('points looked up', {
