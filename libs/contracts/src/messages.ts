@@ -291,7 +291,9 @@ export const MESSAGES: readonly MessageDefinition[] = [
   // Consent goes onto the card-company service's own command stream, keyed by person like every lookup and
   // redemption: the person's later commands land behind it in the same partition, so it is always seen first.
   event(ConsentGranted, 'issuerCommands', 'A person consented to queries of one card company.'),
-  event(PayoutAccountVerified, 'identityEvents', 'A payout account passed the real-name check.'),
+  // On the ledger's own command stream, keyed by person like every cash-out: the person's cash-out to a new account
+  // lands behind its verification in the same partition. Signed by identity, as every event is.
+  event(PayoutAccountVerified, 'ledgerCommands', 'A payout account passed the real-name check.'),
   command(RevokeConsent, 'identityCommands', 'Withdraw consent to query one card company.'),
   event(ConsentRevoked, 'issuerCommands', 'A person withdrew consent for one card company.'),
   command(LookupPoints, 'issuerCommands', 'Look up the points of every consented program.'),

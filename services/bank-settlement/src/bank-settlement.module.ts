@@ -2,7 +2,6 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { MessagingRuntime, PlatformModule, ServiceConfig } from '@pointsweep/messaging';
 import { ReleaseDuePayoutsHandler } from './commands/release-due-payouts/release-due-payouts.handler';
 import { RequestPayoutHandler } from './commands/request-payout/request-payout.handler';
-import { RecordAccountWhenPayoutAccountVerified } from './events/record-account-when-payout-account-verified/record-account-when-payout-account-verified.handler';
 import { BankClient } from './payouts/bank-client';
 import { DEFAULT_PAYOUT_POLICY, PayoutPolicy } from './payouts/payout-decision';
 import { PAYOUT_POLICY } from './payouts/payout-policy';
@@ -21,7 +20,7 @@ export class BankSettlementModule {
     return {
       module: BankSettlementModule,
       imports: [PlatformModule.forRoot(runtime, config)],
-      controllers: [RecordAccountWhenPayoutAccountVerified, RequestPayoutHandler, ReleaseDuePayoutsHandler],
+      controllers: [RequestPayoutHandler, ReleaseDuePayoutsHandler],
       providers: [
         { provide: PAYOUT_POLICY, useValue: policy },
         { provide: RELEASE_POLICY, useValue: releasePolicy },

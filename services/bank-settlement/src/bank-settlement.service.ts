@@ -9,6 +9,7 @@ export const bankSettlementService: ServiceDefinition = {
   name: 'bank-settlement',
   schema: 'settlement',
   migrations: [SettlementTables1764000004000, ScheduledPayouts1764000005000],
-  consumes: ['settlementCommands', 'identityEvents'],
+  // The verified account travels sealed in each RequestPayout: settlement needs no other topic.
+  consumes: ['settlementCommands'],
   module: (runtime, config) => BankSettlementModule.forRoot(runtime, config, payoutPolicyFromEnv(process.env), releasePolicyFromEnv(process.env)),
 };

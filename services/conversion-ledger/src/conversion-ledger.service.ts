@@ -8,7 +8,7 @@ export const conversionLedgerService: ServiceDefinition = {
   name: 'conversion-ledger',
   schema: 'ledger',
   migrations: [LedgerTables1764000003000, QuotesAndSagaColumns1764000003100, PayoutAccountDetails1764000003200],
-  consumes: ['ledgerCommands', 'issuerEvents', 'settlementEvents', 'identityEvents'],
+  consumes: ['ledgerCommands', 'issuerEvents', 'settlementEvents'],
   // One partition at a time: a group of journals in one transaction locks shard heads and hot balance rows in the
   // order its messages come, so two groups side by side could deadlock (and stall a second before one gives way).
   partitionsConsumedConcurrently: 1,

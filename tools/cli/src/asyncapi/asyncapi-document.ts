@@ -8,15 +8,21 @@ import { JsonSchema, schemaOfClass } from './payload-schema';
 export const SERVICES: readonly { name: string; owns: string; consumes: TopicName[] }[] = [
   { name: 'identity', owns: 'identity', consumes: ['identityCommands'] },
   { name: 'issuer-aggregation', owns: 'issuer', consumes: ['issuerCommands'] },
-  { name: 'conversion-ledger', owns: 'ledger', consumes: ['ledgerCommands', 'issuerEvents', 'settlementEvents', 'identityEvents'] },
-  { name: 'bank-settlement', owns: 'settlement', consumes: ['settlementCommands', 'identityEvents'] },
+  { name: 'conversion-ledger', owns: 'ledger', consumes: ['ledgerCommands', 'issuerEvents', 'settlementEvents'] },
+  { name: 'bank-settlement', owns: 'settlement', consumes: ['settlementCommands'] },
 ];
 
-/** Commands one service sends another (the cash-out saga); every other command comes from the edge client. */
+/**
+ * What one service sends onto another's command stream: the cash-out saga's commands, and the events that must be
+ * ordered with the receiver's commands for the same person. Every other command comes from the edge client.
+ */
 export const INTERNAL_COMMAND_SENDERS: Readonly<Record<string, string>> = {
   RedeemPoints: 'conversion-ledger',
   RefundPoints: 'conversion-ledger',
   RequestPayout: 'conversion-ledger',
+  ConsentGranted: 'identity',
+  ConsentRevoked: 'identity',
+  PayoutAccountVerified: 'identity',
 };
 
 /** What a command's reply carries as `result` (a TypeScript interface in @pointsweep/contracts). */
@@ -148,8 +154,8 @@ function operations(): Record<string, unknown> {
       ops[`${camel(service.name)}Sends${pascal(topic)}`] = {
         action: 'send',
         channel: ref(`#/channels/${topic}`),
-        title: `${service.name} sends commands to ${ownerOf(topic)}`,
-        summary: 'Sent through the outbox; the outcome comes back as the receiver\'s events, not as a reply.',
+        title: `${service.name} sends onto ${ownerOf(topic)}'s command stream`,
+        summary: 'Sent through the outbox and signed; commands\' outcomes come back as the receiver\'s events, not as a reply.',
         messages: opMessages(topic, types),
       };
     }

@@ -38,8 +38,8 @@ export class RequestPayoutHandler {
       log.warn('payout already requested for this part; not creating another', { status: existing.status });
       return existing;
     }
-    // The ledger only sends verified own accounts, sealed; knowing it first from identity's event is not required
-    // (that event travels on another topic and may still be on its way). A known account must be the same person's.
+    // The ledger only sends verified own accounts, sealed (and signed, so no one else can send this command): the
+    // account is recorded from here. A known account must be the same person's.
     await ctx.tx.query(
       `INSERT INTO payout_accounts (account_id, person_id, bank_code, sealed_account_number, verified_at)
        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id) DO NOTHING`,
