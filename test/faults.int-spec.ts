@@ -14,6 +14,9 @@ import { ChildService, startChildService } from './system/child-service';
 import { startTestSystem, TestSystem } from './system/system';
 
 process.env.BREAKER_RESET_TIMEOUT_MS = '1500';
+// A slow card company's calls each take its whole timeout, one lookup after another: three failures in the
+// breaker's 10-s window must be enough (the default minimum is 10).
+process.env.BREAKER_VOLUME_THRESHOLD = '3';
 process.env.PAYOUT_BASE_DELAY_MS = '200';
 process.env.WATCHDOG_NUDGE_AFTER_MS = '20000';
 // A killed consumer's partitions move to its successor after this, not after the default 30 s.
@@ -231,6 +234,36 @@ describe('faults: nothing is lost or paid twice', () => {
         expect(ready.checks.breakers.detail.LOTTE).toBe('closed');
       } finally {
         await simulatorAdmin(system.simulatorsUrl, '/admin/issuers/LOTTE/faults', {});
+        await breaker.stop();
+      }
+    });
+
+    it('falls back to the last snapshot of a card company slower than its timeout, opens its breaker, and closes it when it is fast again', async () => {
+      const person = await onboardPerson(system.client, system.simulatorsUrl, ['SAMSUNG', 'KB']);
+      const samsung = (overview: { programs: { program: string; status: string; asOf: string | null }[] }) =>
+        overview.programs.find((p) => p.program === 'SAMSUNG_BONUS')!;
+      const kb = (overview: { programs: { program: string; status: string }[] }) => overview.programs.find((p) => p.program === 'KB_POINTREE')!;
+      const before = await system.client.lookupPoints({ assertion: person.assertion }, person.personId);
+      expect(samsung(before).status).toBe('FRESH');
+      const breaker = await watchBreaker('SAMSUNG');
+      try {
+        // Answers after 5 s; its timeout is 2 s and a lookup's budget 2.5 s.
+        await simulatorAdmin(system.simulatorsUrl, '/admin/issuers/SAMSUNG/faults', { latencyMs: 5000 });
+        // Each lookup waits out SAMSUNG's timeout and answers with its snapshot, until the breaker has seen enough.
+        await waitFor(async () => {
+          const overview = await system.client.lookupPoints({ assertion: person.assertion }, person.personId);
+          expect({ samsung: samsung(overview).status, asOf: samsung(overview).asOf, kb: kb(overview).status })
+            .toEqual({ samsung: 'STALE', asOf: samsung(before).asOf, kb: 'FRESH' });
+          return breaker.states.includes('OPEN');
+        }, { timeoutMs: 60000, intervalMs: 100, description: 'SAMSUNG\'s breaker to open' });
+        const whileOpen = await system.client.lookupPoints({ assertion: person.assertion }, person.personId);
+        expect({ samsung: samsung(whileOpen).status, kb: kb(whileOpen).status }).toEqual({ samsung: 'STALE', kb: 'FRESH' });
+        await simulatorAdmin(system.simulatorsUrl, '/admin/issuers/SAMSUNG/faults', {});
+        await lookUpUntil(person, breaker, 'CLOSED', 1, 'SAMSUNG\'s breaker to close once it is fast again');
+        const after = await system.client.lookupPoints({ assertion: person.assertion }, person.personId);
+        expect(samsung(after).status).toBe('FRESH');
+      } finally {
+        await simulatorAdmin(system.simulatorsUrl, '/admin/issuers/SAMSUNG/faults', {});
         await breaker.stop();
       }
     });
