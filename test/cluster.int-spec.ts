@@ -58,15 +58,30 @@ describe('a three-broker cluster: nothing is lost when a broker dies or consumer
     return person;
   }
 
-  const cashOut = (person: OnboardedPerson) => system.client.cashOut(
-    { assertion: person.assertion, requestId: randomName('cluster'), accountId: person.accountId, parts: [{ program: 'SHINHAN_MYSHINHAN', points: 3000 }] },
-    person.personId,
-  );
+  /**
+   * While a dead broker's partitions and group coordinators move (up to ~30 s), a reply can miss the client's wait:
+   * like any client, ask again with the same request id, which can never make a second cash-out.
+   */
+  async function askAgainOnTimeout<T>(ask: () => Promise<T>, description: string): Promise<T> {
+    return waitFor(async () => {
+      try {
+        return await ask();
+      } catch (error) {
+        if ((error as { code?: string }).code === 'REPLY_TIMEOUT') return undefined;
+        throw error;
+      }
+    }, { timeoutMs: 120_000, intervalMs: 100, description });
+  }
+
+  const cashOut = (person: OnboardedPerson) => {
+    const request = { assertion: person.assertion, requestId: randomName('cluster'), accountId: person.accountId, parts: [{ program: 'SHINHAN_MYSHINHAN', points: 3000 }] };
+    return askAgainOnTimeout(() => system.client.cashOut(request, person.personId), `cash-out ${request.requestId} accepted`);
+  };
 
   /** Every cash-out completed and paid once into its person's account, and the ledger audit passes. */
   async function expectAllPaidOnce(accepted: { person: OnboardedPerson; view: CashOutView }[]): Promise<void> {
     for (const { person, view } of accepted) {
-      const settled = await awaitCashOut(system.client, person, view.cashOutId, 90_000);
+      const settled = await askAgainOnTimeout(() => awaitCashOut(system.client, person, view.cashOutId, 90_000), `cash-out ${view.cashOutId} settled`);
       expect({ state: settled.state, parts: settled.parts.map((p) => p.state) }).toEqual({ state: 'COMPLETED', parts: ['PAID'] });
     }
     const transfers = (await (await fetch(`${system.simulatorsUrl}/admin/bank/transfers`)).json()) as { accountNumber: string }[];

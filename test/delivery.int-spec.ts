@@ -192,6 +192,21 @@ describe('delivery guarantees of the messaging library', () => {
       await dlq.disconnect();
     }
   });
+  it('applies a genuine message whose unsigned copy came first: a forgery does not take its id', async () => {
+    const genuine = consentGranted();
+    const { signature: _signature, ...forgery } = genuine;
+    const marker = consentGranted(randomUUID(), genuine.key);
+    await producer.send({
+      topic: topics.issuerCommands,
+      acks: -1,
+      messages: [forgery, genuine, marker].map((e) => ({ key: genuine.key, value: JSON.stringify(e) })),
+    });
+    await waitFor(async () => (await effectsFor(marker.payload.personId)) === 1, { description: 'the marker to be applied' });
+    expect(await effectsFor(genuine.payload.personId)).toBe(1);
+    const inbox = await db.query(`SELECT outcome FROM probe.inbox WHERE message_id = $1`, [genuine.id]);
+    expect(inbox.rows).toEqual([{ outcome: 'processed' }]);
+  });
+
   it('applies a run of messages together, and when one handler refuses, rolls back only that one', async () => {
     const key = randomUUID();
     const before = [consentGranted(), consentGranted()];

@@ -66,6 +66,17 @@ describe('EnvelopeSigner', () => {
     expect(refusal(signer, signedAfter)).toBe(MessageErrorCodes.notAuthentic);
   });
 
+  it('signs what the wire carries: a Date in the payload verifies as its ISO string after the trip', () => {
+    const withDate = signer.sign(buildEnvelope(redeem, { ...redeemPayload, at: new Date('2026-11-26T01:00:00Z') }, { key: 'p' }));
+    expect(refusal(signer, JSON.parse(JSON.stringify(withDate)))).toBeUndefined();
+  });
+
+  it('refuses a key ring whose key id could not travel in a signature', () => {
+    const ring = generateKeyRing();
+    ring.sealing[0].id = 'key.with.dots';
+    expect(() => new EnvelopeSigner(ring)).toThrow(/sealing key id "key.with.dots"/);
+  });
+
   it('leaves the content digest unchanged, so a copy re-signed after a rotation is still a redelivery', () => {
     const envelope = aRedeem();
     expect(contentDigest(signer.sign(envelope))).toBe(contentDigest(envelope));

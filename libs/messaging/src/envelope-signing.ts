@@ -15,6 +15,9 @@ export class EnvelopeSigner {
 
   constructor(ring: KeyRing) {
     if (ring.sealing.length === 0) throw new Error('no sealing key configured');
+    // The key id travels in every signature ("keyId.mac"), which the envelope's contract limits to these characters.
+    const badId = ring.sealing.find((k) => !/^[A-Za-z0-9_-]{1,64}$/.test(k.id));
+    if (badId) throw new Error(`sealing key id "${badId.id}" must be 1-64 letters, digits, "_" or "-"`);
     this.keys = new Map(ring.sealing.map((k) => [k.id, macKey(k.key)]));
     this.signingKeyId = ring.sealing[0].id;
   }
@@ -39,7 +42,8 @@ export class EnvelopeSigner {
 
   private mac(keyId: string, envelope: MessageEnvelope<unknown>): string {
     const { signature: _signature, ...content } = envelope;
-    return createHmac('sha256', this.keys.get(keyId)!).update(canonicalJson(content)).digest('base64url');
+    // Over the JSON the wire carries (a Date becomes its ISO string, undefined fields disappear), not the object.
+    return createHmac('sha256', this.keys.get(keyId)!).update(canonicalJson(JSON.parse(JSON.stringify(content)))).digest('base64url');
   }
 }
 

@@ -98,8 +98,16 @@ const INVALID_INPUT = new Set<string>([
   ErrorCodes.invalidMessage, ErrorCodes.unknownMessageType, ErrorCodes.unsupportedVersion, ...Object.values(MessageErrorCodes),
 ]);
 
-/** Refusals never answered on replyTo: the envelope's replyTo is not to be trusted, or the id already had its answer. */
-const NEVER_ANSWERED = new Set<string>([MessageErrorCodes.invalidReplyTopic, MessageErrorCodes.idReused]);
+/**
+ * Refusals never answered on replyTo: the envelope's replyTo is not to be trusted, the id already had its answer, or
+ * the sender is not who the type requires (a forger gets no answer).
+ */
+const NEVER_ANSWERED = new Set<string>([MessageErrorCodes.invalidReplyTopic, MessageErrorCodes.idReused, MessageErrorCodes.notAuthentic]);
+/**
+ * Refusals that leave no inbox row: a reused id already has its row, and a forgery must not take the id of the
+ * genuine message it copies (the digest leaves the signature out), which would then be absorbed as a redelivery.
+ */
+const NOT_RECORDED = new Set<string>([MessageErrorCodes.idReused, MessageErrorCodes.notAuthentic]);
 
 /** The same id with other content is no redelivery. */
 function idReused(messageId: string): PointsweepError {
@@ -275,13 +283,20 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
    */
   private async processSideBySide(run: Ready[]): Promise<void> {
     const inFlight = new Map<Promise<void>, string>();
+    // The first failure (a dead letter the broker would not take) stops new starts; the chunk fails only after
+    // every message already started has ended, so a retry of the chunk never runs beside its own leftovers.
+    let failure: { error: unknown } | undefined;
     for (const ready of run) {
       // Never one id twice at once: a redelivery or a reused id must meet its first copy's inbox row, in order.
-      while (inFlight.size >= SIDE_BY_SIDE_MAX || [...inFlight.values()].includes(ready.envelope.id)) await Promise.race(inFlight.keys());
-      const done: Promise<void> = this.processAlone(ready).finally(() => inFlight.delete(done));
+      while (!failure && (inFlight.size >= SIDE_BY_SIDE_MAX || [...inFlight.values()].includes(ready.envelope.id))) await Promise.race(inFlight.keys());
+      if (failure) break;
+      const done: Promise<void> = this.processAlone(ready)
+        .catch((error) => void (failure ??= { error }))
+        .finally(() => inFlight.delete(done));
       inFlight.set(done, ready.envelope.id);
     }
     await Promise.all(inFlight.keys());
+    if (failure) throw failure.error;
   }
 
   /** One message in its own transaction, retried with back-off while its failure is retriable. */
@@ -455,8 +470,9 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
         out = await this.runHandler(envelope, payload, handler, lazyTx, acceptedAt);
       } catch (error) {
         // The handler refused: unless the id was already taken, the refusal is this message's own.
+        // On this message's own connection: a second one from the pool could wait forever with the pool full.
         if (runner.isTransactionActive) await runner.rollbackTransaction();
-        if (await seenBefore((sql, parameters) => this.runtime.dataSource.query(sql, parameters))) return;
+        if (await seenBefore((sql, parameters) => runner.query(sql, parameters))) return;
         throw error;
       }
       await begin();
@@ -515,7 +531,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     };
     if (invalid || !answered) await deadLetter();
     else this.runtime.processed.inc({ type: envelope!.type, outcome: reason.code });
-    if (!envelope || reason.code === MessageErrorCodes.idReused) return;
+    if (!envelope || NOT_RECORDED.has(reason.code)) return;
     try {
       await this.runtime.dataSource.transaction(async (tx) => {
         const claimed = await tx.query(
