@@ -252,6 +252,33 @@ describe('delivery guarantees of the messaging library', () => {
     }
   });
 
+  it('answers a request SERVICE_BUSY while its type\'s admission gate is closed, without taking it, and takes it once open', async () => {
+    const { replyTopic, replies, reader } = await readReplies('gate-probe');
+    let closed = true;
+    service.runtime.admissionGates.set(LookupPoints.name, () => (closed ? { reason: 'the probe\'s backlog is full', retryAfterMs: 1500 } : undefined));
+    try {
+      const personId = randomUUID();
+      const request = () => buildEnvelope(messageDefinition(LookupPoints.name)!, { assertion: 'not-checked-by-the-probe' }, { key: personId, replyTo: replyTopic });
+      const turnedAway = request();
+      await producer.send({ topic: topics.issuerCommands, acks: -1, messages: [{ key: personId, value: JSON.stringify(turnedAway) }] });
+      await waitFor(async () => replies.has(turnedAway.id), { description: 'the request to be turned away' });
+      expect(replies.get(turnedAway.id)).toEqual({
+        ok: false,
+        error: { code: ErrorCodes.serviceBusy, message: 'busy: the probe\'s backlog is full; retry after 1500 ms', retriable: true, retryAfterMs: 1500 },
+      });
+      expect(await effectsFor(personId)).toBe(0);
+      closed = false;
+      const again = request();
+      await producer.send({ topic: topics.issuerCommands, acks: -1, messages: [{ key: personId, value: JSON.stringify(again) }] });
+      await waitFor(async () => replies.has(again.id), { description: 'the request sent again to be answered' });
+      expect(replies.get(again.id)).toEqual({ ok: true, result: { taken: true } });
+      expect(await effectsFor(personId)).toBe(1);
+    } finally {
+      service.runtime.admissionGates.delete(LookupPoints.name);
+      await reader.disconnect();
+    }
+  });
+
   it('runs consecutive requests marked side by side at the same time, each answered once', async () => {
     const { replyTopic, replies, reader } = await readReplies('side-by-side');
     try {

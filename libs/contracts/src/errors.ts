@@ -32,7 +32,7 @@ export const ErrorCodes = {
   insufficientPoints: 'INSUFFICIENT_POINTS',
   issuerUnavailable: 'ISSUER_UNAVAILABLE',
   handlerFailed: 'HANDLER_FAILED',
-  /** The request waited in the queue past the admission limit and was not taken: nothing was done, ask again later. */
+  /** The request was not taken (it waited in the queue past the admission limit, or the backlog is full): nothing was done, ask again later. */
   serviceBusy: 'SERVICE_BUSY',
   quoteExpired: 'QUOTE_EXPIRED',
   pointsNotConvertible: 'POINTS_NOT_CONVERTIBLE',

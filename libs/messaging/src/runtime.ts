@@ -22,6 +22,7 @@ export interface RuntimeOptions {
 }
 
 export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: unknown }>;
+export type AdmissionGate = () => { reason: string; retryAfterMs: number } | undefined;
 
 /** The shared plumbing of one service process: Kafka, the database, the outbox relay, the clock, metrics. */
 export class MessagingRuntime {
@@ -33,6 +34,11 @@ export class MessagingRuntime {
   readonly consumerLag: Gauge;
   readonly relay: OutboxRelay;
   readonly readinessChecks = new Map<string, ReadinessCheck>();
+  /**
+   * Admission gates by request type: a gate that answers with a reason and a retry-after turns the request away
+   * SERVICE_BUSY before it is taken (the service's own backlog is full, so accepting more would only queue it).
+   */
+  readonly admissionGates = new Map<string, AdmissionGate>();
   /** Set by the transport once its consumer runs; read when /metrics is scraped. */
   lagSource?: () => number;
   private admin?: Admin;

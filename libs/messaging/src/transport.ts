@@ -60,7 +60,7 @@ interface Ready {
 
 type Step =
   | { kind: 'ignore' }
-  | { kind: 'busy'; envelope: MessageEnvelope; queuedMs: number }
+  | { kind: 'busy'; envelope: MessageEnvelope; reason: string; retryAfterMs: number }
   | { kind: 'refuse'; source: { topic: string; partition: number; offset: string }; envelope?: MessageEnvelope; error: unknown }
   | { kind: 'ready'; ready: Ready };
 
@@ -178,7 +178,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     // A run of consecutive messages handled the same way: together in one transaction, or side by side.
     let run: Ready[] = [];
     let runKind: 'together' | 'side by side' = 'together';
-    const busy: { envelope: MessageEnvelope; queuedMs: number }[] = [];
+    const busy: { envelope: MessageEnvelope; reason: string; retryAfterMs: number }[] = [];
     const flush = async () => {
       if (run.length > 0 && runKind === 'together') await this.processGroup(run);
       if (run.length > 0 && runKind === 'side by side') await this.processSideBySide(run);
@@ -212,21 +212,19 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
    * Nothing was done for these, so nothing is recorded: the answers go straight to the producer (one send for the
    * chunk). A lost answer costs the caller a timeout and a retry, never a second effect.
    */
-  private async answerBusy(busy: { envelope: MessageEnvelope; queuedMs: number }[]): Promise<void> {
+  private async answerBusy(busy: { envelope: MessageEnvelope; reason: string; retryAfterMs: number }[]): Promise<void> {
     const now = this.runtime.clock.now();
     const answers: PendingMessage[] = [];
-    for (const { envelope, queuedMs } of busy) {
-      // The queue is at least as long as this request waited: ask for about that long, within bounds.
-      const retryAfterMs = Math.min(30_000, Math.max(1000, Math.round(queuedMs)));
+    for (const { envelope, reason, retryAfterMs } of busy) {
       const reply: ReplyPayload = {
         ok: false,
-        error: { code: ErrorCodes.serviceBusy, message: `busy: the request waited ${Math.round(queuedMs)} ms in the queue; retry after ${retryAfterMs} ms`, retriable: true, retryAfterMs },
+        error: { code: ErrorCodes.serviceBusy, message: `busy: ${reason}; retry after ${retryAfterMs} ms`, retriable: true, retryAfterMs },
       };
       answers.push({ topic: envelope.replyTo!, envelope: buildReply(envelope, reply, now) });
       this.runtime.processed.inc({ type: envelope.type, outcome: ErrorCodes.serviceBusy });
     }
     await this.runtime.producer.sendBatch({ acks: -1, topicMessages: topicMessagesOf(answers) });
-    this.runtime.logger.info('requests answered busy', { count: busy.length, maxQueuedMs: Math.max(...busy.map((b) => b.queuedMs)) });
+    this.runtime.logger.info('requests answered busy', { count: busy.length, reasons: [...new Set(busy.map((b) => b.reason.replace(/\d+/g, 'N')))] });
   }
 
   /** Parses and checks one message and finds its handler; nothing here touches the database. */
@@ -269,9 +267,13 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     // the time the message has spent in its topic on the real clock (Kafka's timestamp, not the service clock).
     const queuedMs = Date.now() - Number(message.timestamp);
     const limit = this.options.admissionMaxQueueMs;
-    if (limit !== undefined && envelope.replyTo !== undefined && !handler.isEventHandler && !replay && queuedMs > limit) {
-      return { kind: 'busy', envelope, queuedMs };
+    const request = envelope.replyTo !== undefined && !handler.isEventHandler && !replay;
+    if (request && limit !== undefined && queuedMs > limit) {
+      // The queue is at least as long as this request waited: ask for about that long, within bounds.
+      return { kind: 'busy', envelope, reason: `the request waited ${Math.round(queuedMs)} ms in the queue`, retryAfterMs: Math.min(30_000, Math.max(1000, Math.round(queuedMs))) };
     }
+    const closed = request ? this.runtime.admissionGates.get(envelope.type)?.() : undefined;
+    if (closed) return { kind: 'busy', envelope, ...closed };
     const groupable = !replay && handler.extras?.[CALLS_OUT_KEY] !== true;
     const sideBySide = !replay && handler.extras?.[SIDE_BY_SIDE_KEY] === true;
     return { kind: 'ready', ready: { message, source, envelope, payload, handler, replay, groupable, sideBySide } };

@@ -13,6 +13,7 @@ import { FailPartWhenPointsRefundedHandler } from './events/fail-part-when-point
 import { SchedulePartWhenPayoutScheduledHandler } from './events/schedule-part-when-payout-scheduled/schedule-part-when-payout-scheduled.handler';
 import { ReviewPartWhenPayoutNeedsReviewHandler } from './events/review-part-when-payout-needs-review/review-part-when-payout-needs-review.handler';
 import { SagaWatchdog } from './watchdog/saga-watchdog';
+import { SagaBackpressure } from './admission/saga-backpressure';
 import { RefundPointsWhenPayoutFailedHandler } from './events/refund-points-when-payout-failed/refund-points-when-payout-failed.handler';
 
 @Module({})
@@ -36,7 +37,7 @@ export class ConversionLedgerModule {
         SchedulePartWhenPayoutScheduledHandler,
         ReviewPartWhenPayoutNeedsReviewHandler,
       ],
-      providers: [SagaWatchdog],
+      providers: [SagaWatchdog, SagaBackpressure],
     };
   }
 }

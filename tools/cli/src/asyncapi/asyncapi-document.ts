@@ -232,7 +232,7 @@ function replySchemas(): Record<string, JsonSchema> {
         retriable: { type: 'boolean', description: 'Whether the same command may succeed if sent again later.' },
         retryAfterMs: {
           type: 'integer', minimum: 1000, maximum: 30000,
-          description: 'With SERVICE_BUSY: the request waited past the admission limit and was not taken; send it again after this long.',
+          description: 'With SERVICE_BUSY: the request was not taken (it waited past the admission limit, or the service\'s backlog of accepted work is full); send it again after this long.',
         },
       },
       required: ['code', 'message', 'retriable'],
