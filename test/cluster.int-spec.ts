@@ -2,12 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { awaitCashOut, OnboardedPerson, onboardPerson, simulatorAdmin } from '@pointsweep/client';
 import { CashOutView } from '@pointsweep/contracts';
-import { auditLedger } from '@pointsweep/conversion-ledger';
 import { kstInstant, offsetClock } from '@pointsweep/messaging';
 import { connectingInformation } from '@pointsweep/simulators';
 import { randomName, waitFor } from './harness';
 import { KafkaCluster, startKafkaCluster } from './harness/kafka-containers';
 import { ChildService, startChildService } from './system/child-service';
+import { expectEachPaidOnce, expectLedgerAuditPasses } from './system/paid-once';
 import { startTestSystem, TestSystem } from './system/system';
 
 // A killed consumer's partitions move to the others after this, not after the default 30 s.
@@ -84,10 +84,8 @@ describe('a three-broker cluster: nothing is lost when a broker dies or consumer
       const settled = await askAgainOnTimeout(() => awaitCashOut(system.client, person, view.cashOutId, 90_000), `cash-out ${view.cashOutId} settled`);
       expect({ state: settled.state, parts: settled.parts.map((p) => p.state) }).toEqual({ state: 'COMPLETED', parts: ['PAID'] });
     }
-    const transfers = (await (await fetch(`${system.simulatorsUrl}/admin/bank/transfers`)).json()) as { accountNumber: string }[];
-    for (const { person } of accepted) expect(transfers.filter((t) => t.accountNumber === person.accountNumber)).toHaveLength(1);
-    const audit = await auditLedger({ databaseUrl: system.database.url, requireTerminal: true });
-    expect(audit.checks.filter((c) => !c.ok)).toEqual([]);
+    await expectEachPaidOnce(system.simulatorsUrl, accepted.map((a) => a.person));
+    await expectLedgerAuditPasses(system.database.url);
   }
 
   it('replicates every service topic to all three brokers, all in sync', async () => {

@@ -11,6 +11,7 @@ import { kstInstant, offsetClock, ServiceDefinition } from '@pointsweep/messagin
 import { connectingInformation } from '@pointsweep/simulators';
 import { kafkaBrokers, randomName, waitFor } from './harness';
 import { ChildService, startChildService } from './system/child-service';
+import { bankTransfers, expectEachPaidOnce, expectLedgerAuditPasses } from './system/paid-once';
 import { startTestSystem, TestSystem } from './system/system';
 
 process.env.BREAKER_RESET_TIMEOUT_MS = '1500';
@@ -59,12 +60,11 @@ describe('faults: nothing is lost or paid twice', () => {
       // The parts' states and failure codes show in the failure message, not just the overall state.
       expect({ state: settled.state, parts: settled.parts.map((p) => ({ state: p.state, failureCode: p.failureCode })) })
         .toEqual({ state: 'COMPLETED', parts: [{ state: 'PAID', failureCode: undefined }] });
-      const transfers: { accountNumber: string; amountWon: number }[] = await (await fetch(`${system.simulatorsUrl}/admin/bank/transfers`)).json();
+      const transfers = await bankTransfers(system.simulatorsUrl);
       expect(transfers.filter((t) => t.accountNumber === person.accountNumber).map((t) => t.amountWon)).toEqual([settled.parts[0].won]);
       const points = await (await fetch(`${system.simulatorsUrl}/issuers/${program.issuer}/members/${ci}/points`)).json();
       expect(points.programs.find((p: { program: string }) => p.program === program.program).balance).toBe(5000 - settled.parts[0].pointsConsumed);
-      const audit = await auditLedger({ databaseUrl: system.database.url, requireTerminal: true });
-      expect(audit.checks.filter((c) => !c.ok)).toEqual([]);
+      await expectLedgerAuditPasses(system.database.url);
     } finally {
       await Promise.all(children.splice(0).map((c) => c.stop()));
       await system.close();
@@ -117,10 +117,8 @@ describe('faults: nothing is lost or paid twice', () => {
       } finally {
         await db.end();
       }
-      const transfers = (await (await fetch(`${system.simulatorsUrl}/admin/bank/transfers`)).json()) as { accountNumber: string }[];
-      expect(transfers.filter((t) => t.accountNumber === person.accountNumber)).toHaveLength(1);
-      const audit = await auditLedger({ databaseUrl: system.database.url, requireTerminal: true });
-      expect(audit.checks.filter((c) => !c.ok)).toEqual([]);
+      await expectEachPaidOnce(system.simulatorsUrl, [person]);
+      await expectLedgerAuditPasses(system.database.url);
     } finally {
       await Promise.all(children.splice(0).map((c) => c.stop()));
       await system.close();
@@ -152,10 +150,8 @@ describe('faults: nothing is lost or paid twice', () => {
         const settled = await awaitCashOut(system.client, person, view.cashOutId, 90000);
         expect({ state: settled.state, parts: settled.parts.map((p) => p.state) }).toEqual({ state: 'COMPLETED', parts: ['PAID'] });
       }
-      const transfers: { accountNumber: string }[] = await (await fetch(`${system.simulatorsUrl}/admin/bank/transfers`)).json();
-      for (const { person } of accepted) expect(transfers.filter((t) => t.accountNumber === person.accountNumber)).toHaveLength(1);
-      const audit = await auditLedger({ databaseUrl: system.database.url, requireTerminal: true });
-      expect(audit.checks.filter((c) => !c.ok)).toEqual([]);
+      await expectEachPaidOnce(system.simulatorsUrl, accepted.map((a) => a.person));
+      await expectLedgerAuditPasses(system.database.url);
     } finally {
       await Promise.all(children.splice(0).map((c) => c.stop()));
       await system.close();

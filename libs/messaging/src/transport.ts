@@ -109,6 +109,8 @@ const NEVER_ANSWERED = new Set<string>([MessageErrorCodes.invalidReplyTopic, Mes
  */
 const NOT_RECORDED = new Set<string>([MessageErrorCodes.idReused, MessageErrorCodes.notAuthentic]);
 
+type InboxQuery = (sql: string, parameters: unknown[]) => Promise<{ content_digest: string | null }[]>;
+
 /** The same id with other content is no redelivery. */
 function idReused(messageId: string): PointsweepError {
   return new PointsweepError(MessageErrorCodes.idReused, `message id ${messageId} was already used for a message with other content`);
@@ -423,11 +425,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
       );
       if (claimed.length === 0) {
         // Redelivered: its effect (and reply) already committed. The same id with other content is no redelivery.
-        const [first]: { content_digest: string | null }[] = await tx.query(
-          `SELECT content_digest FROM inbox WHERE consumer = $1 AND message_id = $2`, [this.options.groupId, envelope.id]);
-        if (first?.content_digest && first.content_digest !== digest) {
-          throw idReused(envelope.id);
-        }
+        await this.takenBefore((sql, parameters) => tx.query(sql, parameters), envelope.id, digest);
         return;
       }
       const out = await this.runHandler(envelope, payload, handler, tx, acceptedAt);
@@ -460,21 +458,16 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     });
     let wrote = false;
     const digest = contentDigest(envelope);
-    /** Whether the id was taken before: a redelivery (absorbed) or, with other content, a reused id (refused). */
-    const seenBefore = async (query: (sql: string, parameters: unknown[]) => Promise<{ content_digest: string | null }[]>) => {
-      const [first] = await query(`SELECT content_digest FROM inbox WHERE consumer = $1 AND message_id = $2`, [this.options.groupId, envelope.id]);
-      if (first?.content_digest && first.content_digest !== digest) throw idReused(envelope.id);
-      return first !== undefined;
-    };
+    // Always on this message's own connection: a second one from the pool could wait forever with the pool full.
+    const seenBefore = () => this.takenBefore((sql, parameters) => runner.query(sql, parameters), envelope.id, digest);
     try {
       let out: PendingMessage[];
       try {
         out = await this.runHandler(envelope, payload, handler, lazyTx, acceptedAt);
       } catch (error) {
         // The handler refused: unless the id was already taken, the refusal is this message's own.
-        // On this message's own connection: a second one from the pool could wait forever with the pool full.
         if (runner.isTransactionActive) await runner.rollbackTransaction();
-        if (await seenBefore((sql, parameters) => runner.query(sql, parameters))) return;
+        if (await seenBefore()) return;
         throw error;
       }
       await begin();
@@ -485,7 +478,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
       );
       if (claimed.length === 0) {
         try {
-          await seenBefore((sql, parameters) => runner.query(sql, parameters));
+          await seenBefore();
         } finally {
           await runner.rollbackTransaction();
         }
@@ -502,6 +495,13 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
       await runner.release();
     }
     if (wrote) this.runtime.relay.kick();
+  }
+
+  /** Whether the id was taken before: a redelivery (true: absorb it) or, with other content, a reused id (throws). */
+  private async takenBefore(query: InboxQuery, messageId: string, digest: string): Promise<boolean> {
+    const [first] = await query(`SELECT content_digest FROM inbox WHERE consumer = $1 AND message_id = $2`, [this.options.groupId, messageId]);
+    if (first?.content_digest && first.content_digest !== digest) throw idReused(messageId);
+    return first !== undefined;
   }
 
   /**

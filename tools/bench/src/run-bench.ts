@@ -528,25 +528,21 @@ async function simulatePerson(
     }
   };
   countStatuses(overview.programs);
+  const lookAgain = async () => {
+    const lookupStart = Date.now();
+    const again = await withRetry('lookupPoints', rec, deadline, () => client.lookupPoints({ assertion: person.assertion }, person.personId));
+    rec.lookupLatencies.push({ at: Date.now(), ms: Date.now() - lookupStart });
+    countStatuses(again.programs);
+  };
   // The lookup phase: once everyone is here, all look up back to back until it ends.
   if (rec.phase) {
     rec.phase.arrive();
     await Promise.race([rec.phase.opened, sleepUntilDeadline(deadline - Date.now(), deadline)]);
     const phaseEnd = rec.phase.window?.to ?? 0;
-    while (Date.now() < phaseEnd) {
-      const lookupStart = Date.now();
-      const again = await withRetry('lookupPoints', rec, deadline, () => client.lookupPoints({ assertion: person.assertion }, person.personId));
-      rec.lookupLatencies.push({ at: Date.now(), ms: Date.now() - lookupStart });
-      countStatuses(again.programs);
-    }
+    while (Date.now() < phaseEnd) await lookAgain();
   }
   // Looking again and again (a person refreshing their points), until the arrival window closes.
-  for (let n = 1; n < options.lookupsPerPerson && Date.now() < arrivalEnd; n++) {
-    const lookupStart = Date.now();
-    const again = await withRetry('lookupPoints', rec, deadline, () => client.lookupPoints({ assertion: person.assertion }, person.personId));
-    rec.lookupLatencies.push({ at: Date.now(), ms: Date.now() - lookupStart });
-    countStatuses(again.programs);
-  }
+  for (let n = 1; n < options.lookupsPerPerson && Date.now() < arrivalEnd; n++) await lookAgain();
   if (plan.lookupOnly) {
     rec.lookupOnly++;
     return;
