@@ -22,7 +22,8 @@ export interface RuntimeOptions {
 }
 
 export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: unknown }>;
-export type AdmissionGate = () => { reason: string; retryAfterMs: number } | undefined;
+/** Asked for each request of its type before it is taken, with the request's validated payload. */
+export type AdmissionGate = (payload: object) => { reason: string; retryAfterMs: number } | undefined;
 
 /** The shared plumbing of one service process: Kafka, the database, the outbox relay, the clock, metrics. */
 export class MessagingRuntime {

@@ -274,7 +274,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
       // The queue is at least as long as this request waited: ask for about that long, within bounds.
       return { kind: 'busy', envelope, reason: `the request waited ${Math.round(queuedMs)} ms in the queue`, retryAfterMs: Math.min(30_000, Math.max(1000, Math.round(queuedMs))) };
     }
-    const closed = request ? this.runtime.admissionGates.get(envelope.type)?.() : undefined;
+    const closed = request ? this.runtime.admissionGates.get(envelope.type)?.(payload) : undefined;
     if (closed) return { kind: 'busy', envelope, ...closed };
     const groupable = !replay && handler.extras?.[CALLS_OUT_KEY] !== true;
     const sideBySide = !replay && handler.extras?.[SIDE_BY_SIDE_KEY] === true;
