@@ -45,7 +45,9 @@ export class ConsumerLoop {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      // As many as a topic has partitions: handlers that call out run one at a time per partition, so under load
+      // a service that took three at a time fell behind on latency, not on CPU (a surge tipped identity over).
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 6,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         let lastDone: string | undefined;
         let sinceCommit = 0;
