@@ -279,6 +279,23 @@ describe('delivery guarantees of the messaging library', () => {
     }
   });
 
+  it('reports the messages of a partition still to be processed as its lag while a batch is being worked on, and none after', async () => {
+    const { replyTopic, replies, reader } = await readReplies('lag-probe');
+    try {
+      const key = randomUUID();
+      // The barrier probe alone never sees three in flight: it holds its batch for its 5-s wait.
+      const held = buildEnvelope(messageDefinition(LookupPoints.name)!, { assertion: BARRIER_PROBE }, { key, replyTo: replyTopic });
+      await producer.send({ topic: topics.issuerCommands, acks: -1, messages: [{ key, value: JSON.stringify(held) }] });
+      await waitFor(async () => barrier.inFlight === 1, { description: 'the held request to be in its handler' });
+      expect(replies.has(held.id)).toBe(false);
+      expect(service.runtime.lagSource?.()).toBeGreaterThanOrEqual(1);
+      await waitFor(async () => replies.has(held.id), { timeoutMs: 15_000, description: 'the held request to be answered' });
+      await waitFor(async () => service.runtime.lagSource?.() === 0, { description: 'no lag once the batch is done' });
+    } finally {
+      await reader.disconnect();
+    }
+  });
+
   it('runs consecutive requests marked side by side at the same time, each answered once', async () => {
     const { replyTopic, replies, reader } = await readReplies('side-by-side');
     try {

@@ -57,6 +57,11 @@ export class ConsumerLoop {
           await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
           sinceCommit = 0;
         };
+        // What is still to be done in this partition: the rest of the batch counts, not only what lies beyond it
+        // (a batch usually holds all there was, so the lag after it alone read 0 under any load).
+        const key = `${batch.topic}/${batch.partition}`;
+        const remainingAfter = (offset: string) => Number(BigInt(batch.highWatermark) - BigInt(offset) - 1n);
+        if (batch.messages.length > 0) this.lag.set(key, remainingAfter(batch.messages[0].offset) + 1);
         for (let from = 0; from < batch.messages.length; from += CHUNK) {
           // After a rebalance this batch may belong to another member now: stop, it will redeliver.
           if (!isRunning() || isStale()) break;
@@ -66,12 +71,13 @@ export class ConsumerLoop {
           const last = chunk[chunk.length - 1].offset;
           resolveOffset(last);
           lastDone = last;
+          this.lag.set(key, remainingAfter(last));
           sinceCommit += chunk.length;
           if (sinceCommit >= 50) await commit();
           await heartbeat();
         }
         if (!isStale()) await commit();
-        this.lag.set(`${batch.topic}/${batch.partition}`, Number(batch.offsetLag()));
+        this.lag.set(key, Number(batch.offsetLag()));
       },
     });
     this.logger.info('consumer started', { groupId: this.options.groupId, topics: this.options.topics });

@@ -61,7 +61,7 @@ export class MessagingRuntime {
     this.deadLettered = new Counter({ name: 'pointsweep_dead_letters_total', help: 'Messages sent to the dead-letter topic', labelNames: ['reason'], registers: [this.metrics] });
     this.consumerLag = new Gauge({
       name: 'pointsweep_consumer_lag_max',
-      help: 'Largest partition lag seen by this consumer at its last batch',
+      help: 'Most messages still to be processed in one partition: the rest of the batch in hand and what lay beyond it at its fetch',
       registers: [this.metrics],
       collect: () => this.consumerLag.set(this.lagSource?.() ?? 0),
     });
