@@ -36,7 +36,9 @@ const pgSocketDir = process.env.PG_SOCKET_DIR ?? (existsSync('/var/run/postgresq
 const serviceDatabaseUrl = (schema) => (pgSocketDir
   ? `postgres://pointsweep_${schema}@/pointsweep?host=${pgSocketDir}`
   : `postgres://pointsweep_${schema}@127.0.0.1:5432/pointsweep`);
-const SERVICE_HEAP_FLAGS = (process.env.SERVICE_NODE_FLAGS ?? '--max-semi-space-size=8 --max-old-space-size=200').split(' ').filter(Boolean);
+// A 16-MiB young generation: at 8 MiB issuer-aggregation spent 17 % of its CPU in scavenges under the lookup load
+// (32 MiB: +20 % lookups/s but 309 MiB RSS); the old space stays bounded.
+const SERVICE_HEAP_FLAGS = (process.env.SERVICE_NODE_FLAGS ?? '--max-semi-space-size=16 --max-old-space-size=200').split(' ').filter(Boolean);
 const services = [
   { name: 'identity', schema: 'identity', port: 3001 },
   { name: 'issuer-aggregation', schema: 'issuer', port: 3002 },
@@ -153,9 +155,11 @@ try {
   run('simulators', 'node', ['services/simulators/dist/main.js'], { SIMULATORS_PORT: '4100', SIMULATORS_STATE_DIR: resolve(dataDir, 'simulators') });
   await waitForReady('http://127.0.0.1:4100/health/ready', 'simulators');
   // INSTANCES=2 runs two of every service (HTTP ports 3001–3004 and 3011–3014): each pair shares its consumer group.
-  const instances = Math.max(1, Number(process.env.INSTANCES ?? 1));
+  // INSTANCES_<SERVICE>=N (e.g. INSTANCES_ISSUER_AGGREGATION=2) sets one service's count.
+  const instancesOf = (s) => Math.max(1, Number(process.env[`INSTANCES_${s.name.toUpperCase().replace(/-/g, '_')}`] ?? process.env.INSTANCES ?? 1));
+  const instances = Math.max(...services.map(instancesOf));
   for (let i = 0; i < instances; i++) {
-    for (const s of services) {
+    for (const s of services.filter((s) => i < instancesOf(s))) {
       // V8 grows the heap far beyond what is live under load (issuer-aggregation: 387 MiB heap for 145 MiB used,
       // 487 MiB RSS); a bounded young generation and old space keep each service near its working set.
       run(i === 0 ? s.name : `${s.name}#${i + 1}`, 'node', [...SERVICE_HEAP_FLAGS, `services/${s.name}/dist/main.js`], {
@@ -165,7 +169,7 @@ try {
     }
   }
   for (let i = 0; i < instances; i++) {
-    for (const s of services) await waitForReady(`http://127.0.0.1:${s.port + 10 * i}/health/ready`, s.name);
+    for (const s of services.filter((s) => i < instancesOf(s))) await waitForReady(`http://127.0.0.1:${s.port + 10 * i}/health/ready`, s.name);
   }
   log('all services ready; running the demo');
   const { PointsweepClient, runDemo } = await import('@pointsweep/client');

@@ -24,6 +24,8 @@ const USAGE = `npm run bench -- [load|ledger-append|all|chaos] [options]     (np
     --lookups-per-person N  lookups each person makes, one after another until the window ends (${DEFAULT_BENCH_OPTIONS.lookupsPerPerson})
     --lookup-phase S      once all people are onboarded, all look up back to back for S seconds; the lookup and CPU
                           figures are the phase's (needs --concurrency ≥ --people) (${DEFAULT_BENCH_OPTIONS.lookupPhaseSeconds})
+    --lookup-rate R       in the lookup phase, R lookups/s offered by all people together, each person on a fixed
+                          schedule, latency counted from the scheduled start (0: back to back) (${DEFAULT_BENCH_OPTIONS.lookupRate})
     --seed N              population seed (${DEFAULT_BENCH_OPTIONS.seed})
     --brokers, --prefix, --simulators, --simulators-seed, --ledger-db, --ledger-schema   the target (npm start's defaults)
   ledger-append: the ledger's appendJournal vs pgbench on a scratch database
@@ -51,7 +53,7 @@ async function main(): Promise<number> {
     options: {
       people: { type: 'string' }, ramp: { type: 'string' }, duration: { type: 'string' }, concurrency: { type: 'string' },
       'lookup-only': { type: 'string' }, issuers: { type: 'string' }, 'average-won': { type: 'string' }, 'poll-ms': { type: 'string' },
-      drain: { type: 'string' }, clients: { type: 'string' }, 'lookups-per-person': { type: 'string' }, 'lookup-phase': { type: 'string' }, seed: { type: 'string' }, 'timeout-ms': { type: 'string' },
+      drain: { type: 'string' }, clients: { type: 'string' }, 'lookups-per-person': { type: 'string' }, 'lookup-phase': { type: 'string' }, 'lookup-rate': { type: 'string' }, seed: { type: 'string' }, 'timeout-ms': { type: 'string' },
       brokers: { type: 'string' }, prefix: { type: 'string' }, simulators: { type: 'string' }, 'simulators-seed': { type: 'string' },
       'ledger-db': { type: 'string' }, 'ledger-schema': { type: 'string' },
       writers: { type: 'string' }, seconds: { type: 'string' }, batch: { type: 'string' }, 'pg-admin': { type: 'string' },
@@ -107,6 +109,7 @@ async function main(): Promise<number> {
         seed: num(values.seed, 'seed'), requestTimeoutMs: num(values['timeout-ms'], 'timeout-ms'),
         lookupsPerPerson: num(values['lookups-per-person'], 'lookups-per-person'),
         lookupPhaseSeconds: num(values['lookup-phase'], 'lookup-phase'),
+        lookupRate: num(values['lookup-rate'], 'lookup-rate'),
       }).filter(([, v]) => v !== undefined),
     ),
   });

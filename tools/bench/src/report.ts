@@ -26,7 +26,7 @@ export function benchMarkdown(r: BenchResult, command: string): string {
   out.push(`- Machine: ${machineSize()}; everything on the same box`);
   out.push(
     `- Options: ${o.people} people, ramp ${o.rampSeconds} s, arrival window ${o.durationSeconds} s, drain ≤ ${o.drainSeconds} s, concurrency ${o.concurrency}, ` +
-      `lookup-only share ${o.lookupOnlyShare}, ${o.lookupsPerPerson} lookup(s) per person, ${o.lookupPhaseSeconds ? `a ${o.lookupPhaseSeconds}-s lookup phase with everyone at once (the steady window), ` : ''}${o.issuersPerPerson} card companies per person, average part ${o.averagePartWon} won, poll every ${o.pollIntervalMs} ms, ` +
+      `lookup-only share ${o.lookupOnlyShare}, ${o.lookupsPerPerson} lookup(s) per person, ${o.lookupPhaseSeconds ? `a ${o.lookupPhaseSeconds}-s lookup phase with everyone at once (the steady window)${o.lookupRate ? ` offering ${o.lookupRate} lookups/s on a fixed schedule` : ', back to back'}, ` : ''}${o.issuersPerPerson} card companies per person, average part ${o.averagePartWon} won, poll every ${o.pollIntervalMs} ms, ` +
       `${o.clients} client(s), seed ${o.seed}`,
   );
   out.push(`- Wall time ${fmt(r.wallSeconds, 1)} s; steady window (after the ramp, to the end of arrivals) ${fmt(r.steadyWindowSeconds, 1)} s`);

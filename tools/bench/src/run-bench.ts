@@ -45,6 +45,12 @@ export interface BenchOptions {
    * phase. The lookup target's measurement (N people looking up at once), without onboarding in the window.
    */
   lookupPhaseSeconds: number;
+  /**
+   * In the lookup phase, lookups per second offered by all people together (0: each looks up back to back). Each
+   * person looks up on a fixed schedule (every people/rate seconds, staggered); a lookup's latency counts from its
+   * scheduled start, so a person running behind adds the delay to it rather than hiding it.
+   */
+  lookupRate: number;
 }
 
 export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
@@ -62,6 +68,7 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   requestTimeoutMs: 30_000,
   lookupsPerPerson: 1,
   lookupPhaseSeconds: 0,
+  lookupRate: 0,
 };
 
 /** Opens when every person expected has arrived (or given up); then the lookup phase runs until `to`. */
@@ -528,8 +535,8 @@ async function simulatePerson(
     }
   };
   countStatuses(overview.programs);
-  const lookAgain = async () => {
-    const lookupStart = Date.now();
+  const lookAgain = async (scheduledAt = Date.now()) => {
+    const lookupStart = scheduledAt;
     const again = await withRetry('lookupPoints', rec, deadline, () => client.lookupPoints({ assertion: person.assertion }, person.personId));
     rec.lookupLatencies.push({ at: Date.now(), ms: Date.now() - lookupStart });
     countStatuses(again.programs);
@@ -538,8 +545,16 @@ async function simulatePerson(
   if (rec.phase) {
     rec.phase.arrive();
     await Promise.race([rec.phase.opened, sleepUntilDeadline(deadline - Date.now(), deadline)]);
-    const phaseEnd = rec.phase.window?.to ?? 0;
-    while (Date.now() < phaseEnd) await lookAgain();
+    const phase = rec.phase.window ?? { from: 0, to: 0 };
+    if (options.lookupRate > 0) {
+      const periodMs = (options.people / options.lookupRate) * 1000;
+      for (let at = phase.from + (plan.index / options.people) * periodMs; at < phase.to; at += periodMs) {
+        if (at > Date.now()) await sleepUntilDeadline(at - Date.now(), deadline);
+        await lookAgain(at);
+      }
+    } else {
+      while (Date.now() < phase.to) await lookAgain();
+    }
   }
   // Looking again and again (a person refreshing their points), until the arrival window closes.
   for (let n = 1; n < options.lookupsPerPerson && Date.now() < arrivalEnd; n++) await lookAgain();

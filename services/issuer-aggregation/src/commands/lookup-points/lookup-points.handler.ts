@@ -44,9 +44,16 @@ export class LookupPointsHandler {
     );
     const consented = consents.filter((c): c is { issuer: IssuerCode; ci: string } => (ISSUERS as readonly string[]).includes(c.issuer));
 
-    // The HTTP fan-out first, then the snapshot writes, so no snapshot row is locked while we wait.
+    // The HTTP fan-out first, then the snapshot writes, so no snapshot row is locked while we wait. A company whose
+    // breaker is not closed gets a short wait: its half-open trial would otherwise hold this lookup (and, as
+    // lookups of a partition finish together, the ones queued behind it) for the whole timeout.
+    const states = this.gateway.states();
     const results = await settleWithinBudget<IssuerCode, IssuerPoints>(
-      consented.map((c) => [c.issuer, (signal: AbortSignal) => this.gateway.fetchPoints(c.issuer, c.ci, signal)] as const),
+      consented.map((c) => [
+        c.issuer,
+        (signal: AbortSignal) => this.gateway.fetchPoints(c.issuer, c.ci, signal),
+        states[c.issuer] === 'closed' ? undefined : this.settings.lookupTrialWaitMs,
+      ] as const),
       this.settings.lookupBudgetMs,
     );
     const fetched = new Map<string, { program: FetchedProgram; asOf: string }>();
