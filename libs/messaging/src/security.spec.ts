@@ -37,3 +37,34 @@ describe('key rotation', () => {
     expect(() => new AssertionVerifier(rotated).verify(token, new Date(now.getTime() + 61_000))).toThrow(expect.objectContaining({ code: ErrorCodes.assertionExpired }));
   });
 });
+
+describe('assertions checked once', () => {
+  const ring = generateKeyRing();
+  const now = new Date('2026-11-26T01:00:00Z');
+
+  it('expires a remembered assertion by its claims, as on its first use', () => {
+    const verifier = new AssertionVerifier(ring);
+    const token = new AssertionSigner(ring).sign('person-4', now, 60).token;
+    expect(verifier.verify(token, now)).toBe('person-4');
+    expect(verifier.verify(token, new Date(now.getTime() + 30_000))).toBe('person-4');
+    expect(() => verifier.verify(token, new Date(now.getTime() + 61_000))).toThrow(expect.objectContaining({ code: ErrorCodes.assertionExpired }));
+  });
+
+  it('never remembers a refused assertion: a tampered copy of a remembered one is refused', () => {
+    const verifier = new AssertionVerifier(ring);
+    const token = new AssertionSigner(ring).sign('person-5', now, 600).token;
+    expect(verifier.verify(token, now)).toBe('person-5');
+    const [header, , signature] = token.split('.');
+    const forgedClaims = Buffer.from(JSON.stringify({ sub: 'person-6', exp: Math.floor(now.getTime() / 1000) + 600 })).toString('base64url');
+    const forged = `${header}.${forgedClaims}.${signature}`;
+    expect(() => verifier.verify(forged, now)).toThrow(expect.objectContaining({ code: ErrorCodes.assertionInvalid }));
+    expect(() => verifier.verify(forged, now)).toThrow(expect.objectContaining({ code: ErrorCodes.assertionInvalid }));
+  });
+
+  it('forgets the oldest assertion beyond its bound, and still verifies it when it comes again', () => {
+    const verifier = new AssertionVerifier(ring, 2);
+    const tokens = ['a', 'b', 'c'].map((p) => new AssertionSigner(ring).sign(`person-${p}`, now, 600).token);
+    expect(tokens.map((t) => verifier.verify(t, now))).toEqual(['person-a', 'person-b', 'person-c']);
+    expect(verifier.verify(tokens[0], now)).toBe('person-a');
+  });
+});
