@@ -41,7 +41,18 @@ export class ConsumerLoop {
     });
     this.consumer = consumer;
     await consumer.connect();
-    await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
+    // Right after a topic is created, a broker other than the one that confirmed its leaders may not know it yet
+    // ("does not host this topic-partition", retriable): ask again for a bounded time.
+    for (let delay = 100, deadline = Date.now() + 30_000; ; delay = Math.min(2000, delay * 2)) {
+      try {
+        await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
+        break;
+      } catch (error) {
+        if (!(error as { retriable?: boolean }).retriable || Date.now() + delay > deadline) throw error;
+        this.logger.warn('subscribing failed; asking again', { error: (error as Error).message, topics: this.options.topics });
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
