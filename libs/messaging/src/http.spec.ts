@@ -44,6 +44,20 @@ describe('JSON over HTTP to the outside world', () => {
     expect(new Set(remotePorts).size).toBe(1);
   });
 
+  it('sends a read again once when the kept-alive socket it reused was closed under it, but never a write', async () => {
+    const served = new WeakMap<object, number>();
+    // The second request on any connection finds it closed, as when a server's keep-alive timeout strikes.
+    handle = (req, res) => {
+      const n = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, n);
+      if (n > 1) req.socket.destroy();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url }));
+    };
+    await callJson(`${base}/warm`);
+    expect(await callJson(`${base}/points`)).toEqual({ status: 200, body: { path: '/points' } });
+    await expect(callJson(`${base}/redemptions`, { body: { points: 100 } })).rejects.toMatchObject({ code: 'OUTCOME_UNKNOWN', retriable: true });
+  });
+
   it('gives up at its timeout with a retriable OUTCOME_UNKNOWN, however long the other side takes', async () => {
     handle = () => undefined; // never answers
     await expect(callJson(`${base}/hung`, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'OUTCOME_UNKNOWN', retriable: true, message: 'GET /hung: timed out' });
