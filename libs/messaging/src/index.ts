@@ -20,3 +20,4 @@ export * from './retention';
 export * from './dead-letters';
 export * from './crash-point';
 export * from './envelope-signing';
+export * from './admission-pressure';

@@ -14,6 +14,7 @@ import { PendingMessage, topicMessagesOf, writeToOutbox } from './outbox';
 import { MessagingRuntime } from './runtime';
 import { Sealer } from './security';
 import { REPLAY_HEADER } from './dead-letters';
+import { AdmissionPressure } from './admission-pressure';
 
 export interface TransportOptions {
   /** Consumer group, and the inbox's consumer name. */
@@ -129,6 +130,7 @@ function errorOf(error: unknown): { code: string; message: string; retriable: bo
  */
 export class KafkaOutboxTransport extends Server implements CustomTransportStrategy {
   private loop?: ConsumerLoop;
+  private readonly pressure = new AdmissionPressure();
 
   constructor(
     private readonly runtime: MessagingRuntime,
@@ -271,11 +273,15 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     const limit = this.options.admissionMaxQueueMs;
     const request = envelope.replyTo !== undefined && !handler.isEventHandler && !replay;
     if (request && limit !== undefined && queuedMs > limit) {
-      // The queue is at least as long as this request waited: ask for about that long, within bounds.
-      return { kind: 'busy', envelope, reason: `the request waited ${Math.round(queuedMs)} ms in the queue`, retryAfterMs: Math.min(30_000, Math.max(1000, Math.round(queuedMs))) };
+      // The queue is at least as long as this request waited: ask for about that long, times the pressure (so the
+      // turned-away do not keep the queue long by asking again and again), within bounds.
+      this.pressure.turnedOneAway();
+      const retryAfterMs = Math.min(30_000, Math.max(1000, Math.round(queuedMs * this.pressure.factor())));
+      return { kind: 'busy', envelope, reason: `the request waited ${Math.round(queuedMs)} ms in the queue`, retryAfterMs };
     }
     const closed = request ? this.runtime.admissionGates.get(envelope.type)?.(payload) : undefined;
     if (closed) return { kind: 'busy', envelope, ...closed };
+    if (request) this.pressure.tookOne();
     const groupable = !replay && handler.extras?.[CALLS_OUT_KEY] !== true;
     const sideBySide = !replay && handler.extras?.[SIDE_BY_SIDE_KEY] === true;
     return { kind: 'ready', ready: { message, source, envelope, payload, handler, replay, groupable, sideBySide } };

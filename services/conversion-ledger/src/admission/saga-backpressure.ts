@@ -1,6 +1,6 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { CashOut, ConfirmQuote } from '@pointsweep/contracts';
-import { MessagingRuntime, PollingLoop } from '@pointsweep/messaging';
+import { AdmissionPressure, MessagingRuntime, PollingLoop } from '@pointsweep/messaging';
 import { Gauge } from 'prom-client';
 
 /**
@@ -56,7 +56,7 @@ const MAX_RETRY_AFTER_MS = 30_000;
  * tuned for one machine, so latency stays near the target through a surge and is normal as soon as it ends.
  *
  * The retry-after is 1–3 s (jittered, so retries do not come back as one wave) times the pressure: how many requests
- * were turned away for each one taken in the last sample. Those turned away then come back at about the rate slots
+ * were turned away for each one taken in the last second. Those turned away then come back at about the rate slots
  * open, instead of asking again and again (each "busy" costs a round trip through Kafka that the saga needs).
  */
 export function admissionVerdict(openParts: number, limit: number, pressure = 1, random: () => number = Math.random): { reason: string; retryAfterMs: number } | undefined {
@@ -74,10 +74,7 @@ export class SagaBackpressure implements OnModuleInit, OnModuleDestroy {
   private readonly loop: PollingLoop;
   private openParts = 0;
   private limit = this.policy.minOpenParts;
-  private taken = 0;
-  private turnedAway = 0;
-  /** Requests turned away per request taken, in the last sample. */
-  private pressure = 1;
+  private readonly pressure = new AdmissionPressure();
 
   constructor(private readonly runtime: MessagingRuntime) {
     // On /metrics, so an operator sees the backlog and the limit it is held to.
@@ -95,10 +92,10 @@ export class SagaBackpressure implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     // Admitted parts are counted until the next sample, so a burst in one chunk cannot overshoot the limit.
     const gate = (payload: object) => {
-      const verdict = admissionVerdict(this.openParts, this.limit, this.pressure);
-      if (verdict) this.turnedAway++;
+      const verdict = admissionVerdict(this.openParts, this.limit, this.pressure.factor());
+      if (verdict) this.pressure.turnedOneAway();
       else {
-        this.taken++;
+        this.pressure.tookOne();
         this.openParts += payload instanceof CashOut ? payload.parts.length : 1;
       }
       return verdict;
@@ -122,9 +119,6 @@ export class SagaBackpressure implements OnModuleInit, OnModuleDestroy {
       [since]);
     this.openParts = open;
     this.limit = openPartsLimit(finished, this.policy);
-    this.pressure = this.turnedAway / Math.max(1, this.taken);
-    this.taken = 0;
-    this.turnedAway = 0;
     return false;
   }
 }

@@ -1,0 +1,40 @@
+import { AdmissionPressure } from './admission-pressure';
+
+describe('admission pressure', () => {
+  let now = 0;
+  const clock = () => now;
+
+  beforeEach(() => {
+    now = 0;
+  });
+
+  it('given ten turned away for each one taken in the last second, then the turned away stay away ten times longer', () => {
+    const pressure = new AdmissionPressure(clock);
+    for (let i = 0; i < 5; i++) pressure.tookOne();
+    for (let i = 0; i < 50; i++) pressure.turnedOneAway();
+    expect(pressure.factor()).toBe(1); // the window is not over yet
+    now = 1000;
+    expect(pressure.factor()).toBe(10);
+  });
+
+  it('never shortens a retry-after: with none turned away the factor is 1', () => {
+    const pressure = new AdmissionPressure(clock);
+    pressure.tookOne();
+    now = 1000;
+    expect(pressure.factor()).toBe(1);
+  });
+
+  it('forgets a busy second after a quiet spell', () => {
+    const pressure = new AdmissionPressure(clock);
+    for (let i = 0; i < 30; i++) pressure.turnedOneAway();
+    now = 5000;
+    expect(pressure.factor()).toBe(1);
+  });
+
+  it('counts everything turned away when nothing was taken', () => {
+    const pressure = new AdmissionPressure(clock);
+    for (let i = 0; i < 7; i++) pressure.turnedOneAway();
+    now = 1500;
+    expect(pressure.factor()).toBe(7);
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * Requests turned away per request taken, over the last full window (a second): how many times longer than usual a
+ * turned-away caller should stay away, so that those turned away come back about as fast as requests are taken
+ * instead of asking again and again (each "busy" is a round trip the service must serve).
+ */
+export class AdmissionPressure {
+  private windowStart: number;
+  private taken = 0;
+  private turnedAway = 0;
+  private last = 0;
+
+  constructor(private readonly now: () => number = Date.now, private readonly windowMs = 1000) {
+    this.windowStart = now();
+  }
+
+  tookOne(): void {
+    this.roll();
+    this.taken++;
+  }
+
+  turnedOneAway(): void {
+    this.roll();
+    this.turnedAway++;
+  }
+
+  /** At least 1: a retry-after is never shortened by it. */
+  factor(): number {
+    this.roll();
+    return Math.max(1, this.last);
+  }
+
+  private roll(): void {
+    const elapsed = this.now() - this.windowStart;
+    if (elapsed < this.windowMs) return;
+    // A window with nothing after it (a quiet spell) says nothing about now.
+    this.last = elapsed < 2 * this.windowMs ? this.turnedAway / Math.max(1, this.taken) : 0;
+    this.taken = 0;
+    this.turnedAway = 0;
+    this.windowStart = this.now();
+  }
+}
