@@ -131,6 +131,30 @@ describe('one cash-out end to end over Kafka', () => {
     await system.client.grantConsent({ assertion: person.assertion, issuer: 'SHINHAN' }, person.personId);
   });
 
+  it('fails a part whose card company\'s consent was revoked, and the card company keeps its points', async () => {
+    const revoker = await onboardPerson(system.client, system.simulatorsUrl, ['LOTTE']);
+    const before = await system.client.lookupPoints({ assertion: revoker.assertion }, revoker.personId);
+    const lotte = before.programs.find((p) => p.program === 'LOTTE_LPOINT')!;
+    await system.client.revokeConsent({ assertion: revoker.assertion, issuer: 'LOTTE' }, revoker.personId);
+    await waitFor(async () => {
+      const o = await system.client.lookupPoints({ assertion: revoker.assertion }, revoker.personId);
+      return !o.programs.some((p) => p.program === 'LOTTE_LPOINT');
+    }, { description: 'LOTTE to disappear from the lookup' });
+
+    const accepted = await system.client.cashOut(
+      { assertion: revoker.assertion, requestId: 'req-revoked-0001', accountId: revoker.accountId, parts: [{ program: 'LOTTE_LPOINT', points: lotte.balance }] },
+      revoker.personId,
+    );
+    const settled = await waitFor(async () => {
+      const view = await system.client.cashOutStatus({ assertion: revoker.assertion, cashOutId: accepted.cashOutId }, revoker.personId);
+      return view.state !== 'IN_PROGRESS' && view;
+    }, { timeoutMs: 60000, intervalMs: 200, description: 'the cash-out to end' });
+    expect(settled.parts[0]).toMatchObject({ state: 'FAILED', failureCode: ErrorCodes.noConsent });
+    const ci = connectingInformation(system.prefix, revoker.name, revoker.birthDate, revoker.phone);
+    const held = await fetch(`${system.simulatorsUrl}/issuers/LOTTE/members/${ci}/points`).then((r) => r.json()) as { programs: { program: string; balance: number }[] };
+    expect(held.programs.find((p) => p.program === 'LOTTE_LPOINT')?.balance).toBe(lotte.balance);
+  });
+
   it('keeps the ledger auditable: every invariant holds after the flows above', async () => {
     const report = await auditLedger({ databaseUrl: system.database.url, schema: 'ledger', requireTerminal: true });
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
