@@ -7,3 +7,6 @@ export type { PayoutPolicy, PayoutStatus } from './payouts/payout-decision';
 export { payoutPolicyFromEnv } from './payouts/payout-policy';
 export { DEFAULT_RELEASE_POLICY, releasePolicyFromEnv } from './payouts/release-policy';
 export type { ReleasePolicy } from './payouts/release-policy';
+// The worker's database side, for the system tests of its lease fencing.
+export { PayoutStore } from './payouts/payout-store';
+export type { ClaimedPayout } from './payouts/payout-store';
