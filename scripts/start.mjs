@@ -157,20 +157,17 @@ try {
   // INSTANCES=2 runs two of every service (HTTP ports 3001–3004 and 3011–3014): each pair shares its consumer group.
   // INSTANCES_<SERVICE>=N (e.g. INSTANCES_ISSUER_AGGREGATION=2) sets one service's count.
   const instancesOf = (s) => Math.max(1, Number(process.env[`INSTANCES_${s.name.toUpperCase().replace(/-/g, '_')}`] ?? process.env.INSTANCES ?? 1));
-  const instances = Math.max(...services.map(instancesOf));
-  for (let i = 0; i < instances; i++) {
-    for (const s of services.filter((s) => i < instancesOf(s))) {
-      // V8 grows the heap far beyond what is live under load (issuer-aggregation: 387 MiB heap for 145 MiB used,
-      // 487 MiB RSS); a bounded young generation and old space keep each service near its working set.
-      run(i === 0 ? s.name : `${s.name}#${i + 1}`, 'node', [...SERVICE_HEAP_FLAGS, `services/${s.name}/dist/main.js`], {
-        HTTP_PORT: String(s.port + 10 * i),
-        DATABASE_URL: serviceDatabaseUrl(s.schema),
-      });
-    }
+  // First instances first (ports 300x, then 301x, ...).
+  const processes = Array.from({ length: Math.max(...services.map(instancesOf)) }, (_, i) => services.filter((s) => i < instancesOf(s)).map((s) => ({ s, i }))).flat();
+  for (const { s, i } of processes) {
+    // V8 grows the heap far beyond what is live under load (issuer-aggregation: 387 MiB heap for 145 MiB used,
+    // 487 MiB RSS); a bounded young generation and old space keep each service near its working set.
+    run(i === 0 ? s.name : `${s.name}#${i + 1}`, 'node', [...SERVICE_HEAP_FLAGS, `services/${s.name}/dist/main.js`], {
+      HTTP_PORT: String(s.port + 10 * i),
+      DATABASE_URL: serviceDatabaseUrl(s.schema),
+    });
   }
-  for (let i = 0; i < instances; i++) {
-    for (const s of services.filter((s) => i < instancesOf(s))) await waitForReady(`http://127.0.0.1:${s.port + 10 * i}/health/ready`, s.name);
-  }
+  for (const { s, i } of processes) await waitForReady(`http://127.0.0.1:${s.port + 10 * i}/health/ready`, s.name);
   log('all services ready; running the demo');
   const { PointsweepClient, runDemo } = await import('@pointsweep/client');
   const client = await PointsweepClient.connect({ brokers: env.KAFKA_BROKERS.split(','), topicPrefix: env.TOPIC_PREFIX, clientId: `demo-${process.pid}` });

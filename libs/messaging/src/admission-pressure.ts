@@ -1,3 +1,11 @@
+/** A retry-after is at least 1 s, and never longer than 30 s: later than that a person would rather be told to wait. */
+const RETRY_AFTER_BOUNDS = { min: 1000, max: 30_000 };
+
+/** `baseMs` stretched by the pressure (see AdmissionPressure), within the bounds every busy answer keeps. */
+export function retryAfterUnderPressure(baseMs: number, pressure: number): number {
+  return Math.min(RETRY_AFTER_BOUNDS.max, Math.max(RETRY_AFTER_BOUNDS.min, Math.round(baseMs * Math.max(1, pressure))));
+}
+
 /**
  * Requests turned away per request taken, over the last full window (a second): how many times longer than usual a
  * turned-away caller should stay away, so that those turned away come back about as fast as requests are taken

@@ -23,23 +23,19 @@ export async function callJson<T = any>(
   url: string,
   options: { method?: string; body?: unknown; timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<HttpResult<T>> {
+  const method = options.method ?? (options.body === undefined ? 'GET' : 'POST');
   const deadline = Date.now() + (options.timeoutMs ?? 5000);
-  const first = await attempt<T>(url, options, deadline);
+  let outcome = await attempt<T>(url, method, options, deadline);
   // A kept-alive socket the server closed just as it was reused fails before the request was read: a read is
   // sent again once (as Node's documentation advises); anything else stays an unknown outcome for the caller.
-  if (!first.ok && first.staleSocket && (options.method ?? (options.body === undefined ? 'GET' : 'POST')) === 'GET' && Date.now() < deadline) {
-    const second = await attempt<T>(url, options, deadline);
-    if (second.ok) return second.result;
-    throw second.error;
-  }
-  if (first.ok) return first.result;
-  throw first.error;
+  if (!outcome.ok && outcome.staleSocket && method === 'GET' && Date.now() < deadline) outcome = await attempt<T>(url, method, options, deadline);
+  if (outcome.ok) return outcome.result;
+  throw outcome.error;
 }
 
 type Attempt<T> = { ok: true; result: HttpResult<T> } | { ok: false; error: PointsweepError; staleSocket: boolean };
 
-function attempt<T>(url: string, options: { method?: string; body?: unknown; signal?: AbortSignal }, deadline: number): Promise<Attempt<T>> {
-  const method = options.method ?? (options.body === undefined ? 'GET' : 'POST');
+function attempt<T>(url: string, method: string, options: { body?: unknown; signal?: AbortSignal }, deadline: number): Promise<Attempt<T>> {
   const target = new URL(url);
   const unknownOutcome = (reason: string) => new PointsweepError('OUTCOME_UNKNOWN', `${method} ${target.pathname}: ${reason}`, true);
   const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));

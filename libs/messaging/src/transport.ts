@@ -14,7 +14,7 @@ import { PendingMessage, topicMessagesOf, writeToOutbox } from './outbox';
 import { MessagingRuntime } from './runtime';
 import { Sealer } from './security';
 import { REPLAY_HEADER } from './dead-letters';
-import { AdmissionPressure } from './admission-pressure';
+import { AdmissionPressure, retryAfterUnderPressure } from './admission-pressure';
 
 export interface TransportOptions {
   /** Consumer group, and the inbox's consumer name. */
@@ -276,7 +276,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
       // The queue is at least as long as this request waited: ask for about that long, times the pressure (so the
       // turned-away do not keep the queue long by asking again and again), within bounds.
       this.pressure.turnedOneAway();
-      const retryAfterMs = Math.min(30_000, Math.max(1000, Math.round(queuedMs * this.pressure.factor())));
+      const retryAfterMs = retryAfterUnderPressure(queuedMs, this.pressure.factor());
       return { kind: 'busy', envelope, reason: `the request waited ${Math.round(queuedMs)} ms in the queue`, retryAfterMs };
     }
     const closed = request ? this.runtime.admissionGates.get(envelope.type)?.(payload) : undefined;

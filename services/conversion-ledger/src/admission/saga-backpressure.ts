@@ -1,6 +1,6 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { CashOut, ConfirmQuote } from '@pointsweep/contracts';
-import { AdmissionPressure, MessagingRuntime, PollingLoop } from '@pointsweep/messaging';
+import { AdmissionPressure, MessagingRuntime, PollingLoop, retryAfterUnderPressure } from '@pointsweep/messaging';
 import { Gauge } from 'prom-client';
 
 /**
@@ -46,9 +46,6 @@ export function openPartsLimit(finishedInWindow: number, policy: BackpressurePol
   return Math.min(policy.maxOpenParts, Math.max(policy.minOpenParts, Math.ceil(perSecond * policy.targetSeconds)));
 }
 
-/** A retry-after never longer than this: a person told to come back later than that would rather be told to wait. */
-const MAX_RETRY_AFTER_MS = 30_000;
-
 /**
  * When the saga already has as many parts on their way as it finishes in `targetSeconds`, a new cash-out would only
  * wait behind them (and push every accepted part's latency up): it is answered SERVICE_BUSY before it is taken, and
@@ -61,10 +58,9 @@ const MAX_RETRY_AFTER_MS = 30_000;
  */
 export function admissionVerdict(openParts: number, limit: number, pressure = 1, random: () => number = Math.random): { reason: string; retryAfterMs: number } | undefined {
   if (openParts < limit) return undefined;
-  const jittered = 1000 + Math.floor(random() * 2000);
   return {
     reason: `${openParts} cash-out parts are already on their way (at most ${limit} now)`,
-    retryAfterMs: Math.min(MAX_RETRY_AFTER_MS, Math.round(jittered * Math.max(1, pressure))),
+    retryAfterMs: retryAfterUnderPressure(1000 + Math.floor(random() * 2000), pressure),
   };
 }
 

@@ -49,11 +49,10 @@ export class RedeemPointsHandler {
       [command.idempotencyKey, command.personId, issuer],
     );
     if (done) {
-      const row = done;
-      if (row.part_id === command.partId && row.person_id === command.personId && row.program === command.program && Number(row.points) === command.points) {
+      if (done.part_id === command.partId && done.person_id === command.personId && done.program === command.program && Number(done.points) === command.points) {
         // A re-sent command: tell the saga again; it ignores what it already knows.
-        log.info('redemption already done; repeating its event', { issuerTransactionId: row.issuer_transaction_id });
-        this.redeemed(ctx, command, row.issuer_transaction_id);
+        log.info('redemption already done; repeating its event', { issuerTransactionId: done.issuer_transaction_id });
+        this.redeemed(ctx, command, done.issuer_transaction_id);
       } else {
         this.failed(ctx, command, KEY_REUSED, 'this idempotency key was already used for another redemption');
       }
