@@ -12,6 +12,7 @@ import { KafkaOutboxTransport, RethrowRpcErrors } from './transport';
 import { Sealer } from './security';
 import { EnvelopeSigner } from './envelope-signing';
 import { RetentionJob, retentionFromEnv } from './retention';
+import { TableUpkeep, upkeepFromEnv } from './table-upkeep';
 
 export interface ServiceDefinition {
   name: string;
@@ -66,6 +67,8 @@ export async function startService(definition: ServiceDefinition, config: Servic
   runtime.relay.start();
   const retention = new RetentionJob(dataSource, logger, retentionFromEnv(process.env), `${definition.name}.retention`);
   retention.start();
+  const upkeep = new TableUpkeep(dataSource, logger, upkeepFromEnv(process.env), `${definition.name}.table-upkeep`);
+  upkeep.start();
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   logger.info('service started', { url, topics: definition.consumes });
   let closed = false;
@@ -78,6 +81,7 @@ export async function startService(definition: ServiceDefinition, config: Servic
       if (closed) return;
       closed = true;
       await retention.stop();
+      await upkeep.stop();
       await app.close();
       await runtime.close();
       await dataSource.destroy();

@@ -17,6 +17,7 @@ export * from './on-event';
 export * from './topics-admin';
 export * from './polling-loop';
 export * from './retention';
+export * from './table-upkeep';
 export * from './dead-letters';
 export * from './crash-point';
 export * from './envelope-signing';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
-import { Client } from 'pg';
 import { openDatabase } from './database';
 import { JsonLogger } from './logger';
 import { RetentionJob } from './retention';
+import { createTestDatabase } from './scratch-database.int-helper';
 
 class LedgerLike1764000009100 implements MigrationInterface {
   name = 'LedgerLike1764000009100';
@@ -17,32 +17,12 @@ class LedgerLike1764000009100 implements MigrationInterface {
 
 const DAY = 24 * 60 * 60_000;
 
-/** A fresh database on the integration harness's PostgreSQL (TEST_PG_URL). */
-async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const admin = process.env.TEST_PG_URL;
-  if (!admin) throw new Error('TEST_PG_URL is not set: run through jest\'s integration project');
-  const name = `retention_${Date.now().toString(36)}_${randomUUID().slice(0, 6)}`;
-  const run = async (sql: string) => {
-    const c = new Client({ connectionString: admin });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
-  await run(`create database "${name}"`);
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => run(`drop database if exists "${name}" with (force)`) };
-}
-
 describe('retention of outbox and inbox rows', () => {
   let database: { url: string; drop(): Promise<void> };
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
+    database = await createTestDatabase('retention');
     dataSource = await openDatabase({ url: database.url, schema: 'svc', migrations: [LedgerLike1764000009100] });
   });
 
