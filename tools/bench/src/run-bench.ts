@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client as PgClient } from 'pg';
 import { payoutTiming } from '@pointsweep/banking';
 import { PointsweepClient, readSmsCode, simulatorAdmin } from '@pointsweep/client';
-import { CashOutPartState, CashOutView, ISSUERS, PointsweepError, programDefinition, PROGRAMS } from '@pointsweep/contracts';
+import { CashOutPartState, CashOutView, ErrorCodes, ISSUERS, PointsweepError, programDefinition, PROGRAMS } from '@pointsweep/contracts';
 import { auditLedger, AuditCheck } from '@pointsweep/conversion-ledger';
 import { connectingInformation } from '@pointsweep/simulators';
 import { LagFigures, LagSampler } from './lag-sampler';
@@ -291,6 +291,11 @@ function errorCode(error: unknown): string {
  * Calls `fn` until it succeeds, retrying what is retriable (a reply timeout, a "busy, retry after", a transient
  * error) with a capped backoff, never past the deadline.
  */
+/** An answer from the service that it did nothing: busy, or a final refusal. Anything else may have been taken. */
+function definitelyNotTaken(error: unknown): boolean {
+  return error instanceof PointsweepError && (error.code === ErrorCodes.serviceBusy || (!error.retriable && error.code !== 'REPLY_TIMEOUT'));
+}
+
 async function withRetry<T>(what: string, rec: Recorder, deadline: number, fn: () => Promise<T>): Promise<T> {
   let delay = 100;
   for (;;) {
@@ -571,12 +576,19 @@ async function simulatePerson(
   const requestId = `${rec.runId}-${plan.index}`;
   const sentAt = Date.now();
   let view: CashOutView;
+  // Whether any try may have been taken without the bench hearing of it (a reply that did not come in time, a client
+  // closed at the hard stop): a later busy answer does not undo an earlier try still waiting in the topic.
+  let mayHaveBeenTaken = false;
   try {
     // The same request id every time: a resend after a lost reply returns the first result, never a second cash-out.
     // (The account's verification is ahead of this cash-out on the ledger's stream: "not own" here is a failure.)
-    view = await withRetry('cashOut', rec, deadline, () => client.cashOut({ assertion: person.assertion, requestId, accountId: account.accountId, parts }, person.personId));
+    view = await withRetry('cashOut', rec, deadline, () => client.cashOut({ assertion: person.assertion, requestId, accountId: account.accountId, parts }, person.personId)
+      .catch((error: unknown) => {
+        if (!definitelyNotTaken(error)) mayHaveBeenTaken = true;
+        throw error;
+      }));
   } catch (error) {
-    if (errorCode(error) === 'REPLY_TIMEOUT') rec.unknownOutcome++;
+    if (mayHaveBeenTaken) rec.unknownOutcome++;
     throw error;
   }
   const repliedAt = Date.now();
