@@ -148,6 +148,9 @@ export class PointsweepClient {
       }, this.options.timeoutMs);
       this.pending.set(envelope.id, { resolve: resolve as (v: unknown) => void, reject, timer });
     });
+    // The answer can come before the broker's acknowledgement of the send (a busy service answers at once): a
+    // refusal arriving then must wait for the caller, not end the process as an unhandled rejection.
+    result.catch(() => undefined);
     try {
       await this.producer.send({
         topic: this.topics[definition.topic],
