@@ -25,7 +25,8 @@ describe('a payout worker whose lease ran out', () => {
   const stateOf = async (partId: string) => {
     const [payout]: { status: string; settled_at: Date | null }[] = await dataSource.query(`SELECT status, settled_at FROM payouts WHERE part_id = $1`, [partId]);
     const [{ n }]: { n: number }[] = await dataSource.query(`SELECT count(*)::int AS n FROM outbox WHERE message_key = (SELECT person_id::text FROM payouts WHERE part_id = $1)`, [partId]);
-    return { status: payout.status, settled: payout.settled_at !== null, events: n };
+    const attempts: { line: string }[] = await dataSource.query(`SELECT call || ' ' || outcome || ' ' || decision AS line FROM payout_attempts WHERE part_id = $1 ORDER BY id`, [partId]);
+    return { status: payout.status, settled: payout.settled_at !== null, events: n, attempts: attempts.map((a) => a.line) };
   };
 
   it('records nothing once another worker holds the payout, and the holder records it exactly once', async () => {
@@ -52,15 +53,16 @@ describe('a payout worker whose lease ran out', () => {
     expect(holder.leaseToken).not.toBe(stalled.leaseToken);
 
     const paid = { type: 'MarkPaid', settledAt: new Date('2026-11-26T01:00:05Z') } as const;
-    expect(await store.record(stalled, undefined, undefined, paid, new Date())).toEqual({ applied: false });
-    expect(await stateOf(partId)).toEqual({ status: 'PENDING', settled: false, events: 0 });
+    const completed = { type: 'TransferCompleted', responseCode: '0000' } as const;
+    expect(await store.record(stalled, 'TRANSFER', completed, paid, new Date())).toEqual({ applied: false });
+    expect(await stateOf(partId)).toEqual({ status: 'PENDING', settled: false, events: 0, attempts: [] });
 
-    expect(await store.record(holder, undefined, undefined, paid, new Date())).toMatchObject({ applied: true, status: 'PAID' });
-    expect(await stateOf(partId)).toEqual({ status: 'PAID', settled: true, events: 1 });
+    expect(await store.record(holder, 'TRANSFER', completed, paid, new Date())).toMatchObject({ applied: true, status: 'PAID' });
+    expect(await stateOf(partId)).toEqual({ status: 'PAID', settled: true, events: 1, attempts: ['TRANSFER TransferCompleted MarkPaid'] });
 
     // The stalled worker wakes up again: still nothing, and no second PayoutSettled.
     expect(await store.record(stalled, undefined, undefined, paid, new Date())).toEqual({ applied: false });
     expect(await store.record(holder, undefined, undefined, paid, new Date())).toEqual({ applied: false });
-    expect(await stateOf(partId)).toEqual({ status: 'PAID', settled: true, events: 1 });
+    expect(await stateOf(partId)).toEqual({ status: 'PAID', settled: true, events: 1, attempts: ['TRANSFER TransferCompleted MarkPaid'] });
   });
 });

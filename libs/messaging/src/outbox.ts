@@ -23,16 +23,27 @@ export function topicMessagesOf(messages: PendingMessage[]): { topic: string; me
   return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
 }
 
-/** Writes messages in the caller's transaction, so a state change and its messages commit together. */
-export async function writeToOutbox(tx: EntityManager, messages: PendingMessage[]): Promise<void> {
-  if (messages.length === 0) return;
+/**
+ * The outbox rows for these messages as a VALUES list, parameters numbered from firstParameter: for folding the
+ * outbox write into a larger statement (one round trip instead of two).
+ */
+export function outboxValuesOf(messages: PendingMessage[], firstParameter = 1): { sql: string; values: unknown[] } {
   const values: unknown[] = [];
   const rows = messages.map((m, i) => {
     values.push(m.envelope.id, m.topic, m.envelope.key, m.envelope.type, JSON.stringify(m.envelope));
-    const b = i * 5;
-    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}::jsonb)`;
+    const b = firstParameter + i * 5;
+    return `($${b}::uuid, $${b + 1}::text, $${b + 2}::text, $${b + 3}::text, $${b + 4}::jsonb)`;
   });
-  await tx.query(`INSERT INTO outbox (message_id, topic, message_key, message_type, value) VALUES ${rows.join(', ')}`, values);
+  return { sql: `VALUES ${rows.join(', ')}`, values };
+}
+
+export const OUTBOX_COLUMNS = 'outbox (message_id, topic, message_key, message_type, value)';
+
+/** Writes messages in the caller's transaction, so a state change and its messages commit together. */
+export async function writeToOutbox(tx: EntityManager, messages: PendingMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  const { sql, values } = outboxValuesOf(messages);
+  await tx.query(`INSERT INTO ${OUTBOX_COLUMNS} ${sql}`, values);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { messageDefinition, PayoutFailed, PayoutNeedsReview, PayoutSettled, Topics } from '@pointsweep/contracts';
-import { buildEnvelope, PendingMessage, writeToOutbox } from '@pointsweep/messaging';
+import { buildEnvelope, OUTBOX_COLUMNS, outboxValuesOf, PendingMessage } from '@pointsweep/messaging';
 import { allocateBankTransactionId, transferDateOf } from './bank-transaction-id';
 import { ActivePayout, assertNever, BankCall, BankOutcome, Decision, evolve, PayoutStatus } from './payout-decision';
 
@@ -85,97 +85,104 @@ export class PayoutStore {
   }
 
   /**
-   * Applies a decision and writes its event to the outbox in one transaction. The lease token fences it:
-   * a worker whose lease ran out and was taken over records nothing (the new holder re-asks the bank).
+   * Applies a decision and writes its event to the outbox in one statement (so one transaction and one round trip:
+   * this runs once per payout). The lease token fences it: a worker whose lease ran out and was taken over records
+   * nothing (the new holder re-asks the bank); the UPDATE re-checks the token on the row's latest version.
    */
   async record(payout: ClaimedPayout, call: BankCall | undefined, outcome: BankOutcome | undefined, decision: Decision, now: Date): Promise<Recorded> {
-    return this.dataSource.transaction(async (tx) => {
-      const held = await tx.query(`SELECT 1 FROM payouts WHERE part_id = $1 AND lease_token = $2 FOR UPDATE`, [payout.partId, payout.leaseToken]);
-      if (held.length === 0) return { applied: false };
-      const status = evolve(decision);
-      let transferDate = payout.transferDate;
-      let bankTransactionId = payout.bankTransactionId;
-      let delayMs = 0;
-      let settledAt: Date | null = null;
-      let failure: { code: string | null; reason: string } | null = null;
-      const messages: PendingMessage[] = [];
-      const emit = (type: string, payload: object) => {
-        const definition = messageDefinition(type)!;
-        const envelope = buildEnvelope(definition, payload, {
-          key: payout.personId,
-          correlationId: payout.correlationId,
-          causationId: payout.causationId,
-          occurredAt: now,
-        });
-        messages.push({ topic: this.topics[definition.topic], envelope });
-      };
+    const status = evolve(decision);
+    let transferDate = payout.transferDate;
+    let bankTransactionId = payout.bankTransactionId;
+    let delayMs = 0;
+    let settledAt: Date | null = null;
+    let failure: { code: string | null; reason: string } | null = null;
+    const messages: PendingMessage[] = [];
+    const emit = (type: string, payload: object) => {
+      const definition = messageDefinition(type)!;
+      const envelope = buildEnvelope(definition, payload, {
+        key: payout.personId,
+        correlationId: payout.correlationId,
+        causationId: payout.causationId,
+        occurredAt: now,
+      });
+      messages.push({ topic: this.topics[definition.topic], envelope });
+    };
 
-      switch (decision.type) {
-        case 'MarkPaid': {
-          settledAt = decision.settledAt;
-          const event: PayoutSettled = {
-            partId: payout.partId,
-            amountWon: payout.amountWon,
-            transferDate,
-            bankTransactionId,
-            settledAt: decision.settledAt.toISOString(),
-          };
-          emit(PayoutSettled.name, event);
-          break;
-        }
-        case 'MarkFailed': {
-          failure = { code: decision.code, reason: decision.reason };
-          const event: PayoutFailed = { partId: payout.partId, code: decision.code, reason: decision.reason };
-          emit(PayoutFailed.name, event);
-          break;
-        }
-        case 'AwaitInquiry':
-          delayMs = decision.delayMs;
-          break;
-        case 'ResendSameId':
-          break;
-        case 'RetryWithNewId':
-          // The old id ended FAILED at the bank, so it was not applied; a fresh (date, id) cannot pay twice.
-          delayMs = decision.delayMs;
-          bankTransactionId = await allocateBankTransactionId(tx);
-          transferDate = transferDateOf(now);
-          break;
-        case 'EscalateToManualReview': {
-          // Neither paid nor failed: the money may have moved. An operator decides; the ledger shows the part
-          // as MANUAL_REVIEW meanwhile (never silently stuck).
-          failure = { code: null, reason: decision.reason };
-          const event: PayoutNeedsReview = { partId: payout.partId, reason: truncate(decision.reason, 500) };
-          emit(PayoutNeedsReview.name, event);
-          break;
-        }
-        default:
-          assertNever(decision);
+    switch (decision.type) {
+      case 'MarkPaid': {
+        settledAt = decision.settledAt;
+        const event: PayoutSettled = {
+          partId: payout.partId,
+          amountWon: payout.amountWon,
+          transferDate,
+          bankTransactionId,
+          settledAt: decision.settledAt.toISOString(),
+        };
+        emit(PayoutSettled.name, event);
+        break;
       }
+      case 'MarkFailed': {
+        failure = { code: decision.code, reason: decision.reason };
+        const event: PayoutFailed = { partId: payout.partId, code: decision.code, reason: decision.reason };
+        emit(PayoutFailed.name, event);
+        break;
+      }
+      case 'AwaitInquiry':
+        delayMs = decision.delayMs;
+        break;
+      case 'ResendSameId':
+        break;
+      case 'RetryWithNewId':
+        // The old id ended FAILED at the bank, so it was not applied; a fresh (date, id) cannot pay twice. A number
+        // taken here and not used (the lease was lost) is simply never used.
+        delayMs = decision.delayMs;
+        bankTransactionId = await allocateBankTransactionId(this.dataSource.manager);
+        transferDate = transferDateOf(now);
+        break;
+      case 'EscalateToManualReview': {
+        // Neither paid nor failed: the money may have moved. An operator decides; the ledger shows the part
+        // as MANUAL_REVIEW meanwhile (never silently stuck).
+        failure = { code: null, reason: decision.reason };
+        const event: PayoutNeedsReview = { partId: payout.partId, reason: truncate(decision.reason, 500) };
+        emit(PayoutNeedsReview.name, event);
+        break;
+      }
+      default:
+        assertNever(decision);
+    }
 
-      const responseCode = outcome && 'responseCode' in outcome ? (outcome.responseCode ?? null) : null;
-      await tx.query(
-        `UPDATE payouts
-            SET status = $2, attempts = attempts + $3, next_attempt_at = now() + ($4::bigint * interval '1 millisecond'),
-                lease_until = NULL, lease_token = NULL, last_response_code = COALESCE($5, last_response_code),
-                transfer_date = $6, bank_transaction_id = $7, settled_at = COALESCE($8, settled_at),
-                failure_code = COALESCE($9, failure_code), failure_reason = COALESCE($10, failure_reason), updated_at = now()
-          WHERE part_id = $1`,
-        [payout.partId, status, call ? 1 : 0, delayMs, responseCode, transferDate, bankTransactionId, settledAt, failure?.code ?? null, failure?.reason ?? null],
-      );
-      if (call && outcome) {
-        await tx.query(
-          `INSERT INTO payout_attempts (part_id, call, transfer_date, bank_transaction_id, outcome, detail, decision)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-          [payout.partId, call, payout.transferDate, payout.bankTransactionId, outcome.type, 'detail' in outcome ? outcome.detail : responseCode, decision.type],
-        );
-      }
-      await writeToOutbox(tx, messages);
-      return {
-        applied: true,
-        status,
-        newBankTransactionId: bankTransactionId !== payout.bankTransactionId ? bankTransactionId : undefined,
-      };
-    });
+    const responseCode = outcome && 'responseCode' in outcome ? (outcome.responseCode ?? null) : null;
+    const attempt = call && outcome
+      ? [call, payout.transferDate, payout.bankTransactionId, outcome.type, 'detail' in outcome ? outcome.detail : responseCode, decision.type]
+      : [null, null, null, null, null, null];
+    const values: unknown[] = [
+      payout.partId, payout.leaseToken, status, call ? 1 : 0, delayMs, responseCode, transferDate, bankTransactionId, settledAt,
+      failure?.code ?? null, failure?.reason ?? null, ...attempt,
+    ];
+    const events = outboxValuesOf(messages, values.length + 1);
+    const result: unknown = await this.dataSource.query(
+      `WITH held AS (
+         UPDATE payouts
+            SET status = $3, attempts = attempts + $4, next_attempt_at = now() + ($5::bigint * interval '1 millisecond'),
+                lease_until = NULL, lease_token = NULL, last_response_code = COALESCE($6, last_response_code),
+                transfer_date = $7, bank_transaction_id = $8, settled_at = COALESCE($9, settled_at),
+                failure_code = COALESCE($10, failure_code), failure_reason = COALESCE($11, failure_reason), updated_at = now()
+          WHERE part_id = $1 AND lease_token = $2
+         RETURNING part_id),
+       attempt AS (
+         INSERT INTO payout_attempts (part_id, call, transfer_date, bank_transaction_id, outcome, detail, decision)
+         SELECT part_id, $12, $13, $14, $15, $16, $17 FROM held WHERE $12::text IS NOT NULL)
+       ${messages.length > 0 ? `, event AS (INSERT INTO ${OUTBOX_COLUMNS} SELECT * FROM (${events.sql}) AS m WHERE EXISTS (SELECT 1 FROM held))` : ''}
+       SELECT count(*)::int AS applied FROM held`,
+      [...values, ...events.values],
+    );
+    const [{ applied }] = result as { applied: number }[];
+    if (applied === 0) return { applied: false };
+    return {
+      applied: true,
+      status,
+      newBankTransactionId: bankTransactionId !== payout.bankTransactionId ? bankTransactionId : undefined,
+    };
   }
 
   /** Gives a claimed payout back untouched (e.g. a maintenance window opened before the call), due at once. */

@@ -13,9 +13,8 @@ function given(command: RequestPayout, processedAt: Date) {
   const inserts: { sql: string; params: unknown[] }[] = [];
   const tx = {
     query: async (sql: string, params: unknown[] = []) => {
-      if (sql.includes('FROM payouts WHERE part_id')) return [];
-      if (sql.includes('FROM payout_accounts')) return [{ person_id: PERSON }];
-      if (sql.includes('nextval')) return [{ n: '42' }];
+      // The payout this part may have, the account's owner and the next bank transaction id, in one statement.
+      if (sql.includes('WITH account AS')) return [{ existing: null, owner: PERSON, next_id: '42' }];
       if (sql.includes('INSERT INTO payouts')) inserts.push({ sql, params });
       return [];
     },

@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { ErrorCodes, messageDefinition, PayoutFailed, PayoutScheduled, RequestPayout } from '@pointsweep/contracts';
 import { JsonLogger, MessageContext } from '@pointsweep/messaging';
-import { allocateBankTransactionId, transferDateOf } from '../../payouts/bank-transaction-id';
+import { formatBankTransactionId, transferDateOf } from '../../payouts/bank-transaction-id';
 import { PayoutStatus } from '../../payouts/payout-decision';
 import { timingForRequest } from '../../payouts/payout-schedule';
 import { PayoutWorker } from '../../payouts/payout-worker';
@@ -14,6 +14,14 @@ export interface PayoutAccepted {
   bankTransactionId?: string;
   /** For a SCHEDULED payout: when it will be released (09:00 KST on the next business day). */
   releaseAt?: string;
+}
+
+/** A payout row as row_to_json gives it (times as ISO text). */
+interface ExistingPayoutRow {
+  status: PayoutStatus;
+  transfer_date: string | null;
+  bank_transaction_id: string | null;
+  release_at: string | null;
 }
 
 @Controller()
@@ -33,21 +41,31 @@ export class RequestPayoutHandler {
   @MessagePattern(RequestPayout.name)
   async handle(@Payload() command: RequestPayout, @Ctx() ctx: MessageContext): Promise<PayoutAccepted> {
     const log = this.logger.child({ correlationId: ctx.envelope.correlationId, messageId: ctx.envelope.id, partId: command.partId });
-    const existing = await this.existing(ctx, command.partId);
+    // One round trip for what was four (this runs once per part): the payout this part may already have, the account
+    // recorded from here (the ledger only sends verified own accounts, sealed, and signed so no one else can send
+    // this command), the account's owner, and the next bank transaction id. A number taken and not used (a repeated
+    // command, a scheduled payout) is simply never used.
+    const [{ existing, owner, next_id }]: { existing: ExistingPayoutRow | null; owner: string | null; next_id: string }[] = await ctx.tx.query(
+      `WITH account AS (
+         INSERT INTO payout_accounts (account_id, person_id, bank_code, sealed_account_number, verified_at)
+         VALUES ($2, $3, $4, $5, $6) ON CONFLICT (account_id) DO NOTHING RETURNING person_id)
+       SELECT (SELECT row_to_json(p) FROM (SELECT status, transfer_date, bank_transaction_id, release_at FROM payouts WHERE part_id = $1) p) AS existing,
+              COALESCE((SELECT person_id FROM account), (SELECT person_id FROM payout_accounts WHERE account_id = $2))::text AS owner,
+              nextval('bank_transaction_seq')::text AS next_id`,
+      [command.partId, command.accountId, command.personId, command.bankCode, command.sealedAccountNumber, ctx.acceptedAt],
+    );
     if (existing) {
       log.warn('payout already requested for this part; not creating another', { status: existing.status });
-      return existing;
+      return {
+        partId: command.partId,
+        status: existing.status,
+        transferDate: existing.transfer_date ?? undefined,
+        bankTransactionId: existing.bank_transaction_id ?? undefined,
+        releaseAt: existing.release_at ? new Date(existing.release_at).toISOString() : undefined,
+      };
     }
-    // The ledger only sends verified own accounts, sealed (and signed, so no one else can send this command): the
-    // account is recorded from here. A known account must be the same person's.
-    await ctx.tx.query(
-      `INSERT INTO payout_accounts (account_id, person_id, bank_code, sealed_account_number, verified_at)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id) DO NOTHING`,
-      [command.accountId, command.personId, command.bankCode, command.sealedAccountNumber, ctx.acceptedAt],
-    );
-    const accounts: { person_id: string }[] = await ctx.tx.query(`SELECT person_id FROM payout_accounts WHERE account_id = $1`, [command.accountId]);
-    if (accounts.length === 0 || accounts[0].person_id !== command.personId) {
-      const reason = accounts.length === 0 ? 'no verified payout account with this id' : 'the payout account belongs to another person';
+    if (owner !== command.personId) {
+      const reason = owner === null ? 'no verified payout account with this id' : 'the payout account belongs to another person';
       // Kept as a FAILED row, so a repeated command gives the same answer and does not emit twice.
       await ctx.tx.query(
         `INSERT INTO payouts (part_id, person_id, account_id, amount_won, status, failure_code, failure_reason, correlation_id, causation_id,
@@ -79,7 +97,7 @@ export class RequestPayoutHandler {
     }
 
     const transferDate = transferDateOf(ctx.acceptedAt);
-    const bankTransactionId = await allocateBankTransactionId(ctx.tx);
+    const bankTransactionId = formatBankTransactionId(BigInt(next_id));
     await ctx.tx.query(
       `INSERT INTO payouts (part_id, person_id, account_id, amount_won, status, transfer_date, bank_transaction_id, correlation_id, causation_id,
                             accepted_at, issuer, cash_out_accepted_at)
@@ -91,20 +109,5 @@ export class RequestPayoutHandler {
     // Not yet committed: the kick only shortens the wait; the worker's poll would find it anyway.
     setImmediate(() => this.worker.kick());
     return { partId: command.partId, status: 'PENDING', transferDate, bankTransactionId };
-  }
-
-  private async existing(ctx: MessageContext, partId: string): Promise<PayoutAccepted | undefined> {
-    const rows: { status: PayoutStatus; transfer_date: string | null; bank_transaction_id: string | null; release_at: Date | null }[] = await ctx.tx.query(
-      `SELECT status, transfer_date, bank_transaction_id, release_at FROM payouts WHERE part_id = $1`,
-      [partId],
-    );
-    if (rows.length === 0) return undefined;
-    return {
-      partId,
-      status: rows[0].status,
-      transferDate: rows[0].transfer_date ?? undefined,
-      bankTransactionId: rows[0].bank_transaction_id ?? undefined,
-      releaseAt: rows[0].release_at?.toISOString(),
-    };
   }
 }
