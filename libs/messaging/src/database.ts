@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client, ClientConfig } from 'pg';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 
 export interface DatabaseOptions {
@@ -11,6 +11,24 @@ export interface DatabaseOptions {
 function quoteIdent(name: string): string {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsafe SQL identifier: ${name}`);
   return `"${name}"`;
+}
+
+/**
+ * A pool connection that always has an 'error' listener. When the server goes away (a restart, a crash), every
+ * connection is told so, also one that is checked out but between queries: pg emits that as an 'error' event,
+ * and an event nobody listens to ends the process. The failure itself reaches whoever runs the next query on it
+ * (and the pool drops the connection); this listener only keeps a dead connection from killing the service.
+ */
+export class ServiceDatabaseClient extends Client {
+  /** Errors reported on connections nobody else was listening to (a gauge of server restarts survived). */
+  static unheardErrors = 0;
+
+  constructor(config?: string | ClientConfig) {
+    super(config);
+    this.on('error', () => {
+      if (this.listenerCount('error') === 1) ServiceDatabaseClient.unheardErrors++;
+    });
+  }
 }
 
 /** Opens the service's DataSource on its own schema and runs its migrations (never synchronize). */
@@ -32,7 +50,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DataSource
     migrationsRun: false,
     migrations: [MessagingTables1764000000000, MessagingRetention1764300000000, ...options.migrations],
     migrationsTableName: 'migrations',
-    extra: { max: options.poolSize ?? 10, options: `-c search_path=${options.schema}` },
+    extra: { max: options.poolSize ?? 10, options: `-c search_path=${options.schema}`, Client: ServiceDatabaseClient },
     logging: false,
   });
   await dataSource.initialize();
