@@ -46,6 +46,7 @@ export async function startService(definition: ServiceDefinition, config: Servic
     clock: config.clock,
     signer: new EnvelopeSigner(config.keys),
     logger,
+    outboxLingerMs: config.outboxLingerMs,
   });
   const app = await NestFactory.create(definition.module(runtime, config), { logger: new NestJsonLogger(logger), abortOnError: false });
   app.enableShutdownHooks();
