@@ -46,7 +46,6 @@ export async function startService(definition: ServiceDefinition, config: Servic
     clock: config.clock,
     signer: new EnvelopeSigner(config.keys),
     logger,
-    outboxLingerMs: config.outboxLingerMs,
   });
   const app = await NestFactory.create(definition.module(runtime, config), { logger: new NestJsonLogger(logger), abortOnError: false });
   app.enableShutdownHooks();

@@ -18,8 +18,6 @@ export interface ServiceConfig {
    * SERVICE_BUSY with a retry-after instead of being taken, so a surge cannot build a queue nobody waits for.
    */
   admissionMaxQueueMs?: number;
-  /** OUTBOX_LINGER_MS: relay runs start at least this far apart under load (0: one run per commit). */
-  outboxLingerMs?: number;
 }
 
 export const DEFAULT_ADMISSION_MAX_QUEUE_MS = 2000;
@@ -60,6 +58,5 @@ export function serviceConfigFromEnv(env: Env, defaults: { httpPort: number; dat
     keys: loadKeyRing(env, DEFAULT_KEYS_FILE),
     consumerSessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS ? Number(env.KAFKA_SESSION_TIMEOUT_MS) : undefined,
     admissionMaxQueueMs: env.ADMISSION_MAX_QUEUE_MS ? Number(env.ADMISSION_MAX_QUEUE_MS) : undefined,
-    outboxLingerMs: env.OUTBOX_LINGER_MS ? Number(env.OUTBOX_LINGER_MS) : undefined,
   };
 }

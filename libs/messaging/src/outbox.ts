@@ -58,10 +58,10 @@ export class OutboxRelay {
     private readonly dataSource: DataSource,
     private readonly producer: Producer,
     logger: JsonLogger,
-    private readonly options: { signer: EnvelopeSigner; batchSize?: number; idleMs?: number; lingerMs?: number; lockKey: string; replyTopicPrefix?: string },
+    private readonly options: { signer: EnvelopeSigner; batchSize?: number; idleMs?: number; lockKey: string; replyTopicPrefix?: string },
   ) {
     const batchSize = options.batchSize ?? 500;
-    this.loop = new PollingLoop('outbox relay', async () => (await this.relayOnce()) >= batchSize, logger, options.idleMs ?? 250, options.lingerMs ?? 0);
+    this.loop = new PollingLoop('outbox relay', async () => (await this.relayOnce()) >= batchSize, logger, options.idleMs ?? 250);
   }
 
   start(): void {

@@ -16,11 +16,6 @@ export class PollingLoop {
     private readonly tick: () => Promise<boolean>,
     private readonly logger: JsonLogger,
     private readonly idleMs = 250,
-    /**
-     * Ticks start at least this far apart, kicks or not: under load the work that arrives meanwhile is taken in one
-     * tick instead of one tick each (as a producer's linger). A kick after a quiet spell still runs at once.
-     */
-    private readonly minSpacingMs = 0,
   ) {}
 
   start(): void {
@@ -43,12 +38,7 @@ export class PollingLoop {
 
   private async run(): Promise<void> {
     let failures = 0;
-    let lastStart = -Infinity;
     while (this.running) {
-      const spacing = lastStart + this.minSpacingMs - performance.now();
-      if (spacing > 0) await this.pause(Math.ceil(spacing), false);
-      if (!this.running) break;
-      lastStart = performance.now();
       try {
         this.kicked = false;
         const more = await this.tick();
@@ -63,21 +53,14 @@ export class PollingLoop {
       if (!this.running) break;
       if (this.kicked) continue;
       const idle = failures > 0 ? Math.min(5000, this.idleMs * 2 ** failures) : this.idleMs;
-      await this.pause(idle, true);
-    }
-  }
-
-  /** Waits; a stop always ends the wait, a kick only when `kickable`. */
-  private async pause(ms: number, kickable: boolean): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        if (kickable || !this.running) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, idle);
+        this.wake = () => {
           clearTimeout(timer);
           resolve();
-        }
-      };
-    });
-    this.wake = undefined;
+        };
+      });
+      this.wake = undefined;
+    }
   }
 }

@@ -19,15 +19,7 @@ export interface RuntimeOptions {
   signer: EnvelopeSigner;
   logger?: JsonLogger;
   topicPartitions?: number;
-  /** Outbox relay runs start at least this far apart under load (see DEFAULT_OUTBOX_LINGER_MS). */
-  outboxLingerMs?: number;
 }
-
-/**
- * Under load every commit kicked a relay run of its own: at one run (five statements and a produce request) per
- * message it was a third of the statements of the services that commit one message at a time (docs/benchmarks.md).
- */
-export const DEFAULT_OUTBOX_LINGER_MS = 20;
 
 export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: unknown }>;
 /** Asked for each request of its type before it is taken, with the request's validated payload. */
@@ -63,7 +55,6 @@ export class MessagingRuntime {
       signer: options.signer,
       lockKey: `${options.service}.outbox`,
       replyTopicPrefix: `${options.topicPrefix}.replies.`,
-      lingerMs: options.outboxLingerMs ?? DEFAULT_OUTBOX_LINGER_MS,
     });
     collectDefaultMetrics({ register: this.metrics });
     this.processed = new Counter({ name: 'pointsweep_messages_processed_total', help: 'Messages handled', labelNames: ['type', 'outcome'], registers: [this.metrics] });
