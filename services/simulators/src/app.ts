@@ -6,6 +6,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { ClockController, HealthController } from './admin';
+import { DurableAnswers } from './durable-answers';
 import { BankController, BankFaults } from './bank';
 import { CarrierController } from './carrier';
 import { Clock } from './clock';
@@ -74,9 +75,10 @@ export async function startSimulators(options: SimulatorsOptions): Promise<Runni
       res.status(status).json({ code: 'INVALID_REQUEST', message: err.type === 'entity.too.large' ? 'body too large' : 'body is not valid JSON' });
     });
     app.useGlobalFilters(new ErrorFilter(log));
+    app.useGlobalInterceptors(new DurableAnswers(store));
     await app.listen(options.port, host);
   } catch (e) {
-    store.close();
+    await store.close();
     throw e;
   }
   const server = app.getHttpServer();
@@ -93,7 +95,7 @@ export async function startSimulators(options: SimulatorsOptions): Promise<Runni
         const closed = app.close();
         server.closeIdleConnections?.();
         await closed;
-        store.close();
+        await store.close();
         log.info('simulators stopped', { url });
       })();
       return closing;

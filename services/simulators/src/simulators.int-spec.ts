@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulators } from './index';
@@ -117,6 +117,25 @@ describe('simulators over HTTP', () => {
     expect(res.body.responseCode).toBe('0009');
     const inquiry = await call(sims, 'GET', `/bank/transfers/${TRANSFER_DATE}/${transactionId}`);
     expect(inquiry).toEqual({ status: 404, body: expect.objectContaining({ code: 'NOT_FOUND' }) });
+  });
+
+  it('answers concurrent redemptions and transfers only once each is written to the journal', async () => {
+    const ci = 'ci-concurrent';
+    await call(sims, 'PUT', `/admin/issuers/KB/members/${ci}/programs/KB_POINTREE`, { balance: 100_000 });
+    const journalHolds = (id: string) => readFileSync(join(stateDir, 'journal.jsonl'), 'utf8').includes(id);
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        if (i % 2 === 0) {
+          const r = await call(sims, 'POST', '/issuers/KB/redemptions', { idempotencyKey: `concurrent-${i}`, ci, program: 'KB_POINTREE', points: 100 });
+          return { ok: r.status === 200, written: journalHolds(r.body.transactionId) };
+        }
+        const transactionId = bankTxId();
+        const r = await call(sims, 'POST', '/bank/transfers', { transactionId, transferDate: TRANSFER_DATE, bankCode: account.bankCode, accountNumber: account.accountNumber, amountWon: 1000 });
+        return { ok: r.body.responseCode === '0000', written: journalHolds(transactionId) };
+      }),
+    );
+    expect(answers).toEqual(Array.from({ length: 40 }, () => ({ ok: true, written: true })));
+    expect((await call(sims, 'GET', `/issuers/KB/members/${ci}/points`)).body.programs[0].balance).toBe(100_000 - 20 * 100);
   });
 
   it('keeps redemptions, balances, accounts and transfers across a restart on the same state directory', async () => {
