@@ -9,7 +9,7 @@ import { ErrorCodes, isRetriable, MessageDefinition, MessageEnvelope, Pointsweep
 import { ConsumerLoop } from './consumer-loop';
 import { crashPoint } from './crash-point';
 import { buildReply, contentDigest, EnvelopeRefused, MAX_MESSAGE_BYTES, MessageErrorCodes, parseEnvelope, parsePayload } from './envelopes';
-import { MessageContext } from './message-context';
+import { MessageContext, TransactionWork } from './message-context';
 import { PendingMessage, topicMessagesOf, writeToOutbox } from './outbox';
 import { MessagingRuntime } from './runtime';
 import { Sealer } from './security';
@@ -384,11 +384,13 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
         }
       }
       const out: PendingMessage[] = [];
+      const work = new TransactionWork();
       for (const r of group) {
         if (!claimed.has(r.envelope.id)) continue;
-        out.push(...(await this.runHandler(r.envelope, r.payload, r.handler, tx, acceptedAt)));
+        out.push(...(await this.runHandler(r.envelope, r.payload, r.handler, tx, acceptedAt, work)));
         crashPoint(`before-commit:${r.envelope.type}`);
       }
+      await work.flush();
       await writeToOutbox(tx, out);
       wrote = out.length > 0;
     });
@@ -397,8 +399,8 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
   }
 
   /** Runs the handler in the given transaction; returns what it emitted and, for a command with replyTo, the reply. */
-  private async runHandler(envelope: MessageEnvelope, payload: object, handler: MessageHandler, tx: EntityManager, acceptedAt: Date): Promise<PendingMessage[]> {
-    const context = new MessageContext(envelope, tx, acceptedAt, this.runtime.topics);
+  private async runHandler(envelope: MessageEnvelope, payload: object, handler: MessageHandler, tx: EntityManager, acceptedAt: Date, work?: TransactionWork): Promise<PendingMessage[]> {
+    const context = new MessageContext(envelope, tx, acceptedAt, this.runtime.topics, work);
     const result = await lastValueFrom(this.transformToObservable(await handler(payload, context)), { defaultValue: undefined });
     const out: PendingMessage[] = [...context.pending];
     if (envelope.replyTo && !handler.isEventHandler) {
@@ -434,7 +436,9 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
         await this.takenBefore((sql, parameters) => tx.query(sql, parameters), envelope.id, digest);
         return;
       }
-      const out = await this.runHandler(envelope, payload, handler, tx, acceptedAt);
+      const work = new TransactionWork();
+      const out = await this.runHandler(envelope, payload, handler, tx, acceptedAt, work);
+      await work.flush();
       await writeToOutbox(tx, out);
       wrote = out.length > 0;
       crashPoint(`before-commit:${envelope.type}`);
@@ -468,8 +472,10 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     const seenBefore = () => this.takenBefore((sql, parameters) => runner.query(sql, parameters), envelope.id, digest);
     try {
       let out: PendingMessage[];
+      const work = new TransactionWork();
       try {
-        out = await this.runHandler(envelope, payload, handler, lazyTx, acceptedAt);
+        out = await this.runHandler(envelope, payload, handler, lazyTx, acceptedAt, work);
+        await work.flush();
       } catch (error) {
         // The handler refused: unless the id was already taken, the refusal is this message's own.
         if (runner.isTransactionActive) await runner.rollbackTransaction();

@@ -92,17 +92,31 @@ export async function lockPart(tx: EntityManager, partId: string): Promise<Store
   };
 }
 
-export async function savePart(tx: EntityManager, partId: string, part: PartState, at: Date, extra: { failureReason?: string; issuerTransactionId?: string; releasesDailyLimit?: boolean } = {}): Promise<void> {
+export interface PartSave {
+  partId: string;
+  part: PartState;
+  at: Date;
+  failureReason?: string;
+  issuerTransactionId?: string;
+  releasesDailyLimit?: boolean;
+}
+
+/** Saves parts, each at most once, in one statement. */
+export async function saveParts(tx: EntityManager, saves: PartSave[]): Promise<void> {
+  if (saves.length === 0) return;
   await tx.query(
-    `UPDATE cash_out_parts SET state = $2, failure_code = $3, bank_transaction_id = $4, updated_at = $5,
-       failure_reason = COALESCE($6, failure_reason), issuer_transaction_id = COALESCE($7, issuer_transaction_id),
-       counts_for_daily_limit = counts_for_daily_limit AND NOT $8,
-       transfer_date = $9, payout_from = $10, review_reason = $11, nudges = 0
-     WHERE id = $1`,
+    `UPDATE cash_out_parts p SET state = u.state, failure_code = u.failure_code, bank_transaction_id = u.bank_transaction_id, updated_at = u.updated_at,
+       failure_reason = COALESCE(u.failure_reason, p.failure_reason), issuer_transaction_id = COALESCE(u.issuer_transaction_id, p.issuer_transaction_id),
+       counts_for_daily_limit = p.counts_for_daily_limit AND NOT u.releases_daily_limit,
+       transfer_date = u.transfer_date, payout_from = u.payout_from, review_reason = u.review_reason, nudges = 0
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::boolean[], $9::text[], $10::timestamptz[], $11::text[])
+       AS u(id, state, failure_code, bank_transaction_id, updated_at, failure_reason, issuer_transaction_id, releases_daily_limit, transfer_date, payout_from, review_reason)
+     WHERE p.id = u.id`,
     [
-      partId, part.state, part.failureCode ?? null, part.bankTransactionId ?? null, at, extra.failureReason ?? null,
-      extra.issuerTransactionId ?? null, extra.releasesDailyLimit ?? false, part.transferDate ?? null, part.payoutFrom ?? null,
-      part.reviewReason ?? null,
+      saves.map((s) => s.partId), saves.map((s) => s.part.state), saves.map((s) => s.part.failureCode ?? null), saves.map((s) => s.part.bankTransactionId ?? null),
+      saves.map((s) => s.at), saves.map((s) => s.failureReason ?? null), saves.map((s) => s.issuerTransactionId ?? null),
+      saves.map((s) => s.releasesDailyLimit ?? false), saves.map((s) => s.part.transferDate ?? null), saves.map((s) => s.part.payoutFrom ?? null),
+      saves.map((s) => s.part.reviewReason ?? null),
     ],
   );
 }

@@ -1,4 +1,4 @@
 export { conversionLedgerService } from './conversion-ledger.service';
 export { auditLedger, type AuditReport, type AuditCheck, type AuditOptions } from './audit/audit-ledger';
-export { appendJournal } from './ledger/ledger.writer';
+export { appendJournals } from './ledger/ledger.writer';
 export { redemptionLines } from './domain/journal';

@@ -7,7 +7,7 @@ import { Client } from 'pg';
 import { PROGRAMS } from '@pointsweep/contracts';
 import { openDatabase } from '@pointsweep/messaging';
 import { conversionLedgerService } from '@pointsweep/conversion-ledger';
-import { appendJournal, redemptionLines } from '@pointsweep/conversion-ledger';
+import { appendJournals, redemptionLines } from '@pointsweep/conversion-ledger';
 import { machineSize } from './report';
 import { fmt } from './stats';
 
@@ -72,7 +72,7 @@ async function recreateScratch(o: LedgerAppendOptions): Promise<string> {
   return dbUrl(o.adminUrl, o.scratchDatabase);
 }
 
-/** N writers appending redemption journals with the ledger's own appendJournal for a fixed time. */
+/** N writers appending redemption journals with the ledger's own appendJournals for a fixed time. */
 async function ledgerAppends(url: string, o: LedgerAppendOptions, perTransaction: number): Promise<{ journals: number; retries: number; seconds: number }> {
   const schema = perTransaction === 1 ? 'ledger' : 'ledger_batched';
   const dataSource = await openDatabase({ url, schema, migrations: conversionLedgerService.migrations, poolSize: o.writers });
@@ -85,14 +85,14 @@ async function ledgerAppends(url: string, o: LedgerAppendOptions, perTransaction
       let i = 0;
       while (Date.now() < end) {
         try {
-          await dataSource.transaction(async (tx) => {
-            for (let k = 0; k < perTransaction; k++) {
-              const def = PROGRAMS[(w + i + k) % PROGRAMS.length];
-              const points = def.rate.points * (1000 + ((w * 7919 + i * 31 + k) % 10_000));
-              const won = (points / def.rate.points) * def.rate.won;
-              await appendJournal(tx, { kind: 'REDEMPTION', partId: randomUUID(), shardKey: randomUUID(), occurredAt: new Date(), lines: redemptionLines(def.program, def.issuer, points, won) });
-            }
+          // As the ledger does with a group's journals: appended together at the end of the transaction.
+          const batch = Array.from({ length: perTransaction }, (_, k) => {
+            const def = PROGRAMS[(w + i + k) % PROGRAMS.length];
+            const points = def.rate.points * (1000 + ((w * 7919 + i * 31 + k) % 10_000));
+            const won = (points / def.rate.points) * def.rate.won;
+            return { kind: 'REDEMPTION' as const, partId: randomUUID(), shardKey: randomUUID(), occurredAt: new Date(), lines: redemptionLines(def.program, def.issuer, points, won) };
           });
+          await dataSource.transaction((tx) => appendJournals(tx, batch));
           journals += perTransaction;
         } catch {
           retries++; // a deadlock or serialization failure: count it, carry on
@@ -129,8 +129,8 @@ async function pgbench(url: string, o: LedgerAppendOptions): Promise<LedgerAppen
 }
 
 /**
- * The ledger's write path against PostgreSQL's own limit, in one run on one machine: appendJournal (shard-head
- * lock, hash, journal + 6 entries, balance projection upserts) with N writers, then pgbench inserting rows of
+ * The ledger's write path against PostgreSQL's own limit, in one run on one machine: appendJournals (shard heads
+ * locked, hashes, journals + 6 entries each, balance projection upserts) with N writers, then pgbench inserting rows of
  * the same shape with N clients. The scratch database is dropped at the end.
  */
 export async function runLedgerAppendBench(partial: Partial<LedgerAppendOptions>, log: (line: string) => void = () => undefined): Promise<LedgerAppendResult> {
@@ -138,11 +138,11 @@ export async function runLedgerAppendBench(partial: Partial<LedgerAppendOptions>
   const startedAt = new Date().toISOString();
   const url = await recreateScratch(o);
   try {
-    log(`ledger appendJournal: ${o.writers} writers for ${o.seconds} s, one journal per transaction`);
+    log(`ledger appendJournals: ${o.writers} writers for ${o.seconds} s, one journal per transaction`);
     const ledger = await ledgerAppends(url, o, 1);
     let batched: LedgerAppendResult['ledgerBatched'];
     if (o.batch > 1) {
-      log(`ledger appendJournal: ${o.writers} writers for ${o.seconds} s, ${o.batch} journals per transaction (as the transport groups them)`);
+      log(`ledger appendJournals: ${o.writers} writers for ${o.seconds} s, ${o.batch} journals per transaction (as the transport groups them)`);
       const b = await ledgerAppends(url, o, o.batch);
       batched = { journals: b.journals, perSecond: b.journals / b.seconds, batch: o.batch, failedTransactions: b.retries };
     }
@@ -174,9 +174,9 @@ export function ledgerAppendMarkdown(r: LedgerAppendResult, command: string): st
     '',
     '| write path | journals/s | note |',
     '| --- | --- | --- |',
-    `| ledger \`appendJournal\`, 1 journal per transaction | ${fmt(r.ledger.perSecond, 0)} | ${r.ledger.journals} journals, ${r.ledger.deadlocksOrRetries} failed transactions |`,
+    `| ledger \`appendJournals\`, 1 journal per transaction | ${fmt(r.ledger.perSecond, 0)} | ${r.ledger.journals} journals, ${r.ledger.deadlocksOrRetries} failed transactions |`,
     ...(r.ledgerBatched
-      ? [`| ledger \`appendJournal\`, ${r.ledgerBatched.batch} journals per transaction (as the transport groups a partition's messages) | ${fmt(r.ledgerBatched.perSecond, 0)} | ${r.ledgerBatched.journals} journals, ${r.ledgerBatched.failedTransactions} failed transactions |`]
+      ? [`| ledger \`appendJournals\`, ${r.ledgerBatched.batch} journals per transaction (as the transport groups a partition's messages) | ${fmt(r.ledgerBatched.perSecond, 0)} | ${r.ledgerBatched.journals} journals, ${r.ledgerBatched.failedTransactions} failed transactions |`]
       : []),
     `| pgbench \`deploy/pgbench/journal-insert.sql\` (1 journal + 6 entries per transaction) | ${fmt(r.pgbench.perSecond, 0)} | ${r.pgbench.transactions} transactions, average latency ${fmt(r.pgbench.latencyMs, 2)} ms |`,
     '',

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { messageDefinition, RedeemPoints, RefundPoints } from '@pointsweep/contracts';
-import { buildEnvelope, Clock, CLOCK, MessagingRuntime, PollingLoop, writeToOutbox } from '@pointsweep/messaging';
+import { buildEnvelope, Clock, CLOCK, MessagingRuntime, PollingLoop, TransactionWork, writeToOutbox } from '@pointsweep/messaging';
 import { EntityManager } from 'typeorm';
 import { redeemFor } from '../commands/cash-out/accept-cash-out';
 import { refundFor } from '../events/refund-points-when-payout-failed/refund-points-when-payout-failed.handler';
@@ -83,10 +83,13 @@ export class SagaWatchdog implements OnModuleInit, OnModuleDestroy {
         log.warn('part past its deadline; re-sent its command', { action: action.type, nudges: part.nudges + 1 });
         return;
       }
-      case 'SendToManualReview':
-        await transitionPart(tx, part.id, { type: 'PartNeedsReview', reason: action.reason }, now);
+      case 'SendToManualReview': {
+        const work = new TransactionWork();
+        await transitionPart({ tx, work }, part.id, { type: 'PartNeedsReview', reason: action.reason }, now);
+        await work.flush();
         log.error('part sent to manual review', { reason: action.reason });
         return;
+      }
       default: {
         const unexpected: never = action;
         throw new Error(`unknown watchdog action ${JSON.stringify(unexpected)}`);

@@ -3,7 +3,7 @@ import { Ctx, Payload } from '@nestjs/microservices';
 import { PointsRefunded, programDefinition } from '@pointsweep/contracts';
 import { MessageContext, OnEvent } from '@pointsweep/messaging';
 import { redemptionLines, reversalOf } from '../../domain/journal';
-import { appendJournal } from '../../ledger/ledger.writer';
+import { PendingLedgerWrites } from '../../ledger/pending-ledger-writes';
 import { transitionPart } from '../part-transition';
 
 @Controller()
@@ -11,10 +11,10 @@ export class FailPartWhenPointsRefundedHandler {
   /** The points are back at the card company: the redemption is undone by a reversing entry, never an edit. */
   @OnEvent('PointsRefunded')
   async handle(@Payload() event: PointsRefunded, @Ctx() ctx: MessageContext): Promise<void> {
-    const moved = await transitionPart(ctx.tx, event.partId, { type: 'PartRefunded', refundId: event.refundId }, ctx.acceptedAt);
+    const moved = await transitionPart(ctx, event.partId, { type: 'PartRefunded', refundId: event.refundId }, ctx.acceptedAt);
     if (!moved) return;
     const program = programDefinition(moved.part.program)!;
-    await appendJournal(ctx.tx, {
+    PendingLedgerWrites.of(ctx).appendJournal({
       kind: 'REDEMPTION_REVERSAL',
       partId: event.partId,
       shardKey: moved.part.personId,

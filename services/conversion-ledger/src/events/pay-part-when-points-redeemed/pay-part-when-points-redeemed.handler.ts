@@ -3,7 +3,7 @@ import { Ctx, Payload } from '@nestjs/microservices';
 import { PointsRedeemed, RequestPayout, messageDefinition, programDefinition } from '@pointsweep/contracts';
 import { MessageContext, OnEvent } from '@pointsweep/messaging';
 import { redemptionLines } from '../../domain/journal';
-import { appendJournal } from '../../ledger/ledger.writer';
+import { PendingLedgerWrites } from '../../ledger/pending-ledger-writes';
 import { transitionPart } from '../part-transition';
 
 @Controller()
@@ -11,13 +11,13 @@ export class PayPartWhenPointsRedeemedHandler {
   /** The points are gone from the card company: post the conversion, then ask the bank to pay. */
   @OnEvent('PointsRedeemed')
   async handle(@Payload() event: PointsRedeemed, @Ctx() ctx: MessageContext): Promise<void> {
-    const moved = await transitionPart(ctx.tx, event.partId, { type: 'PartRedeemed', issuerTransactionId: event.issuerTransactionId }, ctx.acceptedAt, {
+    const moved = await transitionPart(ctx, event.partId, { type: 'PartRedeemed', issuerTransactionId: event.issuerTransactionId }, ctx.acceptedAt, {
       issuerTransactionId: event.issuerTransactionId,
     });
     if (!moved) return;
     const { part, next } = moved;
     const program = programDefinition(part.program)!;
-    await appendJournal(ctx.tx, {
+    PendingLedgerWrites.of(ctx).appendJournal({
       kind: 'REDEMPTION',
       partId: part.id,
       shardKey: part.personId,

@@ -9,7 +9,7 @@ export class RefundPointsWhenPayoutFailedHandler {
   /** A payout that failed for good gives the points back to the card company; the part ends when they are back. */
   @OnEvent('PayoutFailed')
   async handle(@Payload() event: PayoutFailed, @Ctx() ctx: MessageContext): Promise<void> {
-    const moved = await transitionPart(ctx.tx, event.partId, { type: 'PartPayoutFailed', code: event.code, reason: event.reason }, ctx.acceptedAt, {
+    const moved = await transitionPart(ctx, event.partId, { type: 'PartPayoutFailed', code: event.code, reason: event.reason }, ctx.acceptedAt, {
       failureReason: event.reason,
     });
     if (!moved) return;

@@ -8,6 +8,6 @@ import { transitionPart } from '../part-transition';
 export class ReviewPartWhenPayoutNeedsReviewHandler {
   @OnEvent('PayoutNeedsReview')
   async handle(@Payload() event: PayoutNeedsReview, @Ctx() ctx: MessageContext): Promise<void> {
-    await transitionPart(ctx.tx, event.partId, { type: 'PartNeedsReview', reason: event.reason }, ctx.acceptedAt);
+    await transitionPart(ctx, event.partId, { type: 'PartNeedsReview', reason: event.reason }, ctx.acceptedAt);
   }
 }

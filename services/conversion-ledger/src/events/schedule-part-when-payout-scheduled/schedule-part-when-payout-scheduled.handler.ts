@@ -9,6 +9,6 @@ export class SchedulePartWhenPayoutScheduledHandler {
   /** After the cut-off or on a non-business day the person sees when the money will come. */
   @OnEvent('PayoutScheduled')
   async handle(@Payload() event: PayoutScheduled, @Ctx() ctx: MessageContext): Promise<void> {
-    await transitionPart(ctx.tx, event.partId, { type: 'PartScheduled', releaseAt: event.releaseAt }, ctx.acceptedAt);
+    await transitionPart(ctx, event.partId, { type: 'PartScheduled', releaseAt: event.releaseAt }, ctx.acceptedAt);
   }
 }
