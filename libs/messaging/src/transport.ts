@@ -383,14 +383,15 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
           if (first && first !== digests[group.indexOf(r)]) reused.push(r);
         }
       }
-      const out: PendingMessage[] = [];
       const work = new TransactionWork();
+      const ran: { envelope: MessageEnvelope; emitted: () => PendingMessage[] }[] = [];
       for (const r of group) {
         if (!claimed.has(r.envelope.id)) continue;
-        out.push(...(await this.runHandler(r.envelope, r.payload, r.handler, tx, acceptedAt, work)));
-        crashPoint(`before-commit:${r.envelope.type}`);
+        ran.push({ envelope: r.envelope, emitted: await this.runHandler(r.envelope, r.payload, r.handler, tx, acceptedAt, work) });
       }
       await work.flush();
+      for (const r of ran) crashPoint(`before-commit:${r.envelope.type}`);
+      const out = ran.flatMap((r) => r.emitted());
       await writeToOutbox(tx, out);
       wrote = out.length > 0;
     });
@@ -398,16 +399,21 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     return reused;
   }
 
-  /** Runs the handler in the given transaction; returns what it emitted and, for a command with replyTo, the reply. */
-  private async runHandler(envelope: MessageEnvelope, payload: object, handler: MessageHandler, tx: EntityManager, acceptedAt: Date, work?: TransactionWork): Promise<PendingMessage[]> {
+  /**
+   * Runs the handler in the given transaction. Returns what it emitted and, for a command with replyTo, the reply:
+   * read once the transaction's deferred work is flushed, since that work may emit for the handler too.
+   */
+  private async runHandler(envelope: MessageEnvelope, payload: object, handler: MessageHandler, tx: EntityManager, acceptedAt: Date, work: TransactionWork): Promise<() => PendingMessage[]> {
     const context = new MessageContext(envelope, tx, acceptedAt, this.runtime.topics, work);
     const result = await lastValueFrom(this.transformToObservable(await handler(payload, context)), { defaultValue: undefined });
-    const out: PendingMessage[] = [...context.pending];
-    if (envelope.replyTo && !handler.isEventHandler) {
-      const reply: ReplyPayload = { ok: true, result };
-      out.push({ topic: envelope.replyTo, envelope: buildReply(envelope, reply, acceptedAt) });
-    }
-    return out;
+    return () => {
+      const out: PendingMessage[] = [...context.pending];
+      if (envelope.replyTo && !handler.isEventHandler) {
+        const reply: ReplyPayload = { ok: true, result };
+        out.push({ topic: envelope.replyTo, envelope: buildReply(envelope, reply, acceptedAt) });
+      }
+      return out;
+    };
   }
 
   /** Only {prefix}.replies.{clientId}: never a service's own topic, nor a name Kafka refuses (".", ".."). */
@@ -437,8 +443,9 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
         return;
       }
       const work = new TransactionWork();
-      const out = await this.runHandler(envelope, payload, handler, tx, acceptedAt, work);
+      const emitted = await this.runHandler(envelope, payload, handler, tx, acceptedAt, work);
       await work.flush();
+      const out = emitted();
       await writeToOutbox(tx, out);
       wrote = out.length > 0;
       crashPoint(`before-commit:${envelope.type}`);
@@ -474,8 +481,9 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
       let out: PendingMessage[];
       const work = new TransactionWork();
       try {
-        out = await this.runHandler(envelope, payload, handler, lazyTx, acceptedAt, work);
+        const emitted = await this.runHandler(envelope, payload, handler, lazyTx, acceptedAt, work);
         await work.flush();
+        out = emitted();
       } catch (error) {
         // The handler refused: unless the id was already taken, the refusal is this message's own.
         if (runner.isTransactionActive) await runner.rollbackTransaction();
