@@ -38,5 +38,9 @@ describe('the launch-day benchmark at a small scale', () => {
     expect(result.cashOuts.parts).toBeGreaterThan(100);
     expect(Object.keys(result.cashOuts.partStates).sort().every((s) => ['PAID', 'SCHEDULED', 'FAILED', 'MANUAL_REVIEW'].includes(s))).toBe(true);
     expect(result.cashOuts.acceptedToTerminalMs.count).toBe(result.cashOuts.parts);
+    // The ledger's own record of every part, and never a part finishing before it was accepted.
+    expect(result.cashOuts.recordedAcceptedToTerminalMs.count).toBe(result.cashOuts.parts);
+    expect(result.timeline.reduce((n, b) => n + b.recordedAcceptedToTerminalMs.count, 0)).toBe(result.cashOuts.parts);
+    expect(result.cashOuts.recordedAcceptedToTerminalMs.p50).toBeGreaterThanOrEqual(0);
   }, 240_000);
 });

@@ -152,6 +152,11 @@ export interface BenchResult {
     acceptedToTerminalMs: Distribution;
     /** Request sent → terminal seen, on this process's clock only. */
     sentToTerminalMs: Distribution;
+    /**
+     * Accepted → terminal as the ledger recorded it (the part's updated_at − the cash-out's accepted_at, both on the
+     * ledger's clock): what the saga took, without the poll interval and the status request's own way back.
+     */
+    recordedAcceptedToTerminalMs: Distribution;
     clockOffsetUncertaintyMs: number;
     pollIntervalMs: number;
   };
@@ -159,7 +164,7 @@ export interface BenchResult {
   /** SERVICE_BUSY answers by message type (each was waited out and sent again by the client). */
   busyAnswers: Record<string, number>;
   /** Per 10 s of the run: parts seen terminal, their accepted → terminal latency, busy answers. */
-  timeline: { fromSecond: number; partsDone: number; acceptedToTerminalMs: Distribution; busy: number }[];
+  timeline: { fromSecond: number; partsDone: number; acceptedToTerminalMs: Distribution; recordedAcceptedToTerminalMs: Distribution; busy: number }[];
   lag: LagFigures;
   processes: ProcessFigures[];
   machineBusyPercent: number;
@@ -416,6 +421,8 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   for (let t = start; t < end; t += 1000) {
     peak10 = Math.max(peak10, doneParts.filter((p) => p.doneSeenAt! >= t && p.doneSeenAt! < t + 10_000).length / 10);
   }
+  // The ledger's own record, its terminal instants moved onto this clock like acceptedAt.
+  const recorded = (await recordedPartLatencies(target, runId, rec)).map((r) => ({ ms: r.ms, at: r.terminalAt - offset }));
   const timeline: BenchResult['timeline'] = [];
   for (let t = start; t < end; t += 10_000) {
     const inBucket = doneParts.filter((p) => p.doneSeenAt! >= t && p.doneSeenAt! < t + 10_000);
@@ -423,6 +430,7 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
       fromSecond: Math.round((t - start) / 1000),
       partsDone: inBucket.length,
       acceptedToTerminalMs: distribution(inBucket.map((p) => p.doneSeenAt! - (p.acceptedAtSystem - offset))),
+      recordedAcceptedToTerminalMs: distribution(recorded.filter((r) => r.at >= t && r.at < t + 10_000).map((r) => r.ms)),
       busy: rec.busyAt.filter((b) => b >= t && b < t + 10_000).length,
     });
   }
@@ -470,6 +478,7 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
       peakSettledPer10s: peak10,
       acceptedToTerminalMs: distribution(acceptedToTerminal),
       sentToTerminalMs: distribution(sentToTerminal),
+      recordedAcceptedToTerminalMs: distribution(recorded.map((r) => r.ms)),
       clockOffsetUncertaintyMs: Number.isFinite(upper) && Number.isFinite(lower) ? upper - lower : Number.NaN,
       pollIntervalMs: options.pollIntervalMs,
     },
@@ -620,6 +629,24 @@ async function simulatePerson(
     if (Date.now() + options.pollIntervalMs >= deadline) throw new Error('cash-out not terminal by the hard deadline');
     await sleepUntilDeadline(options.pollIntervalMs, deadline);
     view = await withRetry('cashOutStatus', rec, deadline, () => client.cashOutStatus({ assertion: person.assertion, cashOutId: record.cashOutId }, person.personId));
+  }
+}
+
+/** This run's finished parts as the ledger recorded them: accepted → terminal, and when, on the ledger's clock. */
+async function recordedPartLatencies(target: BenchTarget, runId: string, rec: Recorder): Promise<{ ms: number; terminalAt: number }[]> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(target.ledgerSchema)) throw new Error(`unsafe schema ${target.ledgerSchema}`);
+  const db = new PgClient({ connectionString: target.ledgerDatabaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query(
+      `SELECT (extract(epoch FROM p.updated_at - c.accepted_at) * 1000)::float8 AS ms, (extract(epoch FROM p.updated_at) * 1000)::float8 AS terminal_at
+         FROM "${target.ledgerSchema}".cash_out_parts p JOIN "${target.ledgerSchema}".cash_outs c ON c.id = p.cash_out_id
+        WHERE p.state IN ('PAID', 'FAILED', 'MANUAL_REVIEW', 'SCHEDULED') AND (c.request_id LIKE $1 || '-%' OR c.person_id = ANY($2::uuid[]))`,
+      [runId, rec.personIds],
+    );
+    return rows.map((r: { ms: number; terminal_at: number }) => ({ ms: r.ms, terminalAt: r.terminal_at }));
+  } finally {
+    await db.end();
   }
 }
 
