@@ -16,6 +16,9 @@ export interface DeferredWork {
 export class TransactionWork {
   private readonly deferred = new Map<string, DeferredWork>();
 
+  /** The payloads of every message handled in this transaction, so a handler can read ahead for all of them. */
+  constructor(readonly payloads: readonly object[] = []) {}
+
   /** The transaction's deferred work under this key, created on first use. */
   get<T extends DeferredWork>(key: string, create: () => T): T {
     let work = this.deferred.get(key);

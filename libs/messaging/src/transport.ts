@@ -383,7 +383,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
           if (first && first !== digests[group.indexOf(r)]) reused.push(r);
         }
       }
-      const work = new TransactionWork();
+      const work = new TransactionWork(group.filter((r) => claimed.has(r.envelope.id)).map((r) => r.payload));
       const ran: { envelope: MessageEnvelope; emitted: () => PendingMessage[] }[] = [];
       for (const r of group) {
         if (!claimed.has(r.envelope.id)) continue;

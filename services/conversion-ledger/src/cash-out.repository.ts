@@ -59,15 +59,23 @@ export async function loadCashOutView(tx: EntityManager, cashOutId: string): Pro
   };
 }
 
-/** Loads a part for update, so two messages about one part are applied one after the other. */
-export async function lockPart(tx: EntityManager, partId: string): Promise<StoredPart | undefined> {
-  const [row]: (PartRow & { account_id: string; accepted_at: Date; correlation_id: string | null; bank_code: string; sealed_account_number: string })[] = await tx.query(
+type LockedPartRow = PartRow & { account_id: string; accepted_at: Date; correlation_id: string | null; bank_code: string; sealed_account_number: string };
+
+/**
+ * Loads parts for update, so two messages about one part are applied one after the other; locked in id order,
+ * so two transactions locking overlapping parts cannot deadlock. Unknown ids are left out.
+ */
+export async function lockParts(tx: EntityManager, partIds: string[]): Promise<StoredPart[]> {
+  const rows: LockedPartRow[] = await tx.query(
     `SELECT p.*, c.account_id, c.accepted_at, c.correlation_id, a.bank_code, a.sealed_account_number
        FROM cash_out_parts p JOIN cash_outs c ON c.id = p.cash_out_id JOIN payout_accounts a ON a.account_id = c.account_id
-      WHERE p.id = $1 FOR UPDATE OF p`,
-    [partId],
+      WHERE p.id = ANY($1::uuid[]) ORDER BY p.id FOR UPDATE OF p`,
+    [partIds],
   );
-  if (!row) return undefined;
+  return rows.map(storedPartOf);
+}
+
+function storedPartOf(row: LockedPartRow): StoredPart {
   return {
     id: row.id,
     cashOutId: row.cash_out_id,

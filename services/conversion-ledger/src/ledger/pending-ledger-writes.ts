@@ -1,32 +1,42 @@
 import { EntityManager } from 'typeorm';
 import { DeferredWork, TransactionWork } from '@pointsweep/messaging';
-import { lockPart, PartSave, saveParts, StoredPart } from '../cash-out.repository';
+import { lockParts, PartSave, saveParts, StoredPart } from '../cash-out.repository';
 import { PartState } from '../domain/cash-out-part';
 import { appendJournals, NewJournal } from './ledger.writer';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The ledger's writes of one transaction, held until its handlers have all run: the parts it changed saved in
  * one statement, its journals appended in two, instead of four statements per event (docs/benchmarks.md).
- * A part locked earlier in the transaction is served from here, with every change made to it so far.
+ * The first part asked for is locked with every other part the transaction's messages name (one statement, in id
+ * order); a part locked earlier is served from here, with every change made to it so far.
  */
 export class PendingLedgerWrites implements DeferredWork {
   private readonly locked = new Map<string, StoredPart>();
   private readonly saves = new Map<string, PartSave>();
   private journals: NewJournal[] = [];
+  private readAhead: string[];
 
-  constructor(private readonly tx: EntityManager) {}
+  constructor(
+    private readonly tx: EntityManager,
+    payloads: readonly object[] = [],
+  ) {
+    this.readAhead = [...new Set(payloads.map((p) => (p as { partId?: unknown }).partId).filter((id): id is string => typeof id === 'string' && UUID.test(id)))];
+  }
 
   static of(ctx: { tx: EntityManager; work: TransactionWork }): PendingLedgerWrites {
-    return ctx.work.get('conversion-ledger.writes', () => new PendingLedgerWrites(ctx.tx));
+    return ctx.work.get('conversion-ledger.writes', () => new PendingLedgerWrites(ctx.tx, ctx.work.payloads));
   }
 
   /** The part under its row lock, as this transaction has left it so far. */
   async lockPart(partId: string): Promise<StoredPart | undefined> {
     const held = this.locked.get(partId);
     if (held) return held;
-    const part = await lockPart(this.tx, partId);
-    if (part) this.locked.set(partId, part);
-    return part;
+    const ids = [...new Set([partId, ...this.readAhead])].filter((id) => !this.locked.has(id));
+    this.readAhead = [];
+    for (const part of await lockParts(this.tx, ids)) this.locked.set(part.id, part);
+    return this.locked.get(partId);
   }
 
   savePart(part: StoredPart, next: PartState, at: Date, extra: Omit<PartSave, 'partId' | 'part' | 'at'> = {}): void {
