@@ -80,12 +80,12 @@ export class OutboxRelay {
   /** Publishes one batch; returns how many rows it published. */
   async relayOnce(): Promise<number> {
     return this.dataSource.transaction(async (tx) => {
-      const [{ locked }] = await tx.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [this.options.lockKey]);
-      if (!locked) return 0;
-      // The stored envelope carries its own key (message_key is the same value, kept for looking at the table).
+      // The lock and the read in one round trip (the CTE runs once): without the lock, no rows. The stored envelope
+      // carries its own key (message_key is the same value, kept for looking at the table).
       const rows: { id: string; topic: string; value: MessageEnvelope }[] = await tx.query(
-        `SELECT id, topic, value FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`,
-        [this.options.batchSize ?? 500],
+        `WITH relay AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked)
+         SELECT o.id, o.topic, o.value FROM relay, outbox o WHERE relay.locked AND o.published_at IS NULL ORDER BY o.id LIMIT $2`,
+        [this.options.lockKey, this.options.batchSize ?? 500],
       );
       if (rows.length === 0) return 0;
       // Replies go out only after everything else is acknowledged: a caller who has its answer can count on the
