@@ -1,19 +1,16 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { ConsentGranted, ConsentRecorded, GrantConsent, messageDefinition } from '@pointsweep/contracts';
-import { AssertionVerifier, MessageContext, Sealer } from '@pointsweep/messaging';
+import { AssertionVerifier, MessageContext } from '@pointsweep/messaging';
 import { personFromAssertion } from '../../identity-record';
 
 @Controller()
 export class GrantConsentHandler {
-  constructor(
-    private readonly verifier: AssertionVerifier,
-    private readonly sealer: Sealer,
-  ) {}
+  constructor(private readonly verifier: AssertionVerifier) {}
 
   @MessagePattern(GrantConsent.name)
   async handle(@Payload() command: GrantConsent, @Ctx() ctx: MessageContext): Promise<ConsentRecorded> {
-    const person = await personFromAssertion(ctx.tx, this.verifier, this.sealer, command.assertion, ctx.acceptedAt);
+    const person = await personFromAssertion(ctx.tx, this.verifier, command.assertion, ctx.acceptedAt);
     await ctx.tx.query(
       `INSERT INTO consents (person_id, issuer, status, updated_at) VALUES ($1, $2, 'GRANTED', $3)
        ON CONFLICT (person_id, issuer) DO UPDATE SET status = 'GRANTED', updated_at = EXCLUDED.updated_at`,

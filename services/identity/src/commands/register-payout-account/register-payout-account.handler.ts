@@ -3,7 +3,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { messageDefinition, PayoutAccountRegistered, PayoutAccountVerified, PointsweepError, RegisterPayoutAccount } from '@pointsweep/contracts';
 import { AssertionVerifier, callJson, CALLS_OUT, MessageContext, Sealer, SERVICE_CONFIG, ServiceConfig } from '@pointsweep/messaging';
-import { personFromAssertion } from '../../identity-record';
+import { personWithIdentity } from '../../identity-record';
 import { decideAccountOwnership } from './account-ownership';
 
 @Controller()
@@ -17,7 +17,7 @@ export class RegisterPayoutAccountHandler {
   /** Only own-name accounts: the bank's real-name check must match the verified person's name and birth date. */
   @MessagePattern(RegisterPayoutAccount.name, CALLS_OUT)
   async handle(@Payload() command: RegisterPayoutAccount, @Ctx() ctx: MessageContext): Promise<PayoutAccountRegistered> {
-    const person = await personFromAssertion(ctx.tx, this.verifier, this.sealer, command.assertion, ctx.acceptedAt);
+    const person = await personWithIdentity(ctx.tx, this.verifier, this.sealer, command.assertion, ctx.acceptedAt);
     const check = await callJson<{ holderName?: string; birthDate?: string; code?: string }>(
       `${this.config.simulatorsUrl}/bank/accounts/real-name`,
       { body: { bankCode: command.bankCode, accountNumber: command.accountNumber } },

@@ -1,14 +1,13 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { ConsentRecorded, ConsentRevoked, messageDefinition, RevokeConsent } from '@pointsweep/contracts';
-import { AssertionVerifier, MessageContext, MessagingRuntime, Sealer } from '@pointsweep/messaging';
+import { AssertionVerifier, MessageContext, MessagingRuntime } from '@pointsweep/messaging';
 import { personFromAssertion } from '../../identity-record';
 
 @Controller()
 export class RevokeConsentHandler {
   constructor(
     private readonly verifier: AssertionVerifier,
-    private readonly sealer: Sealer,
     private readonly runtime: MessagingRuntime,
   ) {}
 
@@ -20,7 +19,7 @@ export class RevokeConsentHandler {
    */
   @MessagePattern(RevokeConsent.name)
   async handle(@Payload() command: RevokeConsent, @Ctx() ctx: MessageContext): Promise<ConsentRecorded> {
-    const person = await personFromAssertion(ctx.tx, this.verifier, this.sealer, command.assertion, ctx.acceptedAt);
+    const person = await personFromAssertion(ctx.tx, this.verifier, command.assertion, ctx.acceptedAt);
     const log = this.runtime.logFor(ctx.envelope);
     const revoked: unknown[] = await ctx.tx.query(
       `UPDATE consents SET status = 'REVOKED', updated_at = $3
