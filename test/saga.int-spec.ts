@@ -58,6 +58,12 @@ describe('the cash-out saga across all card companies and the bank', () => {
       quote.parts.map((p) => [p.program, p.pointsConsumed, p.won]).sort(),
     );
 
+    // The answer to the acceptance is the same view a status request reads back, parts in the same order.
+    const first = await system.client.cashOutStatus({ assertion: person.assertion, cashOutId: accepted.cashOutId }, person.personId);
+    const withoutProgress = (view: typeof accepted) => ({ ...view, state: undefined, parts: view.parts.map((p) => ({ ...p, state: undefined, bankTransactionId: undefined, payoutFrom: undefined })) });
+    expect(withoutProgress(first)).toEqual(withoutProgress(accepted));
+    expect(accepted.parts.every((p) => p.state === 'REDEEMING')).toBe(true);
+
     const scheduled = await waitFor(async () => {
       const view = await system.client.cashOutStatus({ assertion: person.assertion, cashOutId: accepted.cashOutId }, person.personId);
       const states = view.parts.map((p) => p.state);

@@ -14,7 +14,7 @@ interface PartRow {
   failure_code: string | null;
   bank_transaction_id: string | null;
   transfer_date: string | null;
-  payout_from: Date | null;
+  payout_from: Date | string | null;
   review_reason: string | null;
   issuer_transaction_id: string | null;
 }
@@ -32,13 +32,23 @@ export interface StoredPart {
   state: PartState;
 }
 
+/** A cash-out and its parts, in one round trip (a status poll runs this for every person waiting on a sweep). */
 export async function loadCashOutView(tx: EntityManager, cashOutId: string): Promise<(CashOutView & { personId: string }) | undefined> {
-  const [cashOut]: { id: string; person_id: string; request_id: string; accepted_at: Date }[] = await tx.query(
-    `SELECT id, person_id, request_id, accepted_at FROM cash_outs WHERE id = $1`,
+  const [cashOut]: { id: string; person_id: string; request_id: string; accepted_at: Date; parts: PartRow[] }[] = await tx.query(
+    `SELECT c.id, c.person_id, c.request_id, c.accepted_at,
+            coalesce((SELECT json_agg(p ORDER BY p.program) FROM cash_out_parts p WHERE p.cash_out_id = c.id), '[]'::json) AS parts
+       FROM cash_outs c WHERE c.id = $1`,
     [cashOutId],
   );
   if (!cashOut) return undefined;
-  const parts: PartRow[] = await tx.query(`SELECT * FROM cash_out_parts WHERE cash_out_id = $1 ORDER BY program`, [cashOutId]);
+  return cashOutViewOf(cashOut, cashOut.parts);
+}
+
+/** The view of a cash-out from its row and its part rows (in program order). */
+export function cashOutViewOf(
+  cashOut: { id: string; person_id: string; request_id: string; accepted_at: Date | string },
+  parts: Pick<PartRow, 'id' | 'program' | 'points_requested' | 'points_consumed' | 'won' | 'state' | 'failure_code' | 'bank_transaction_id' | 'payout_from'>[],
+): CashOutView & { personId: string } {
   return {
     cashOutId: cashOut.id,
     personId: cashOut.person_id,
