@@ -48,6 +48,7 @@ describe('admission of new cash-outs by the saga backlog', () => {
     expect(backpressurePolicyFromEnv({ LEDGER_MAX_OPEN_PARTS: '400', LEDGER_TARGET_PART_SECONDS: '3' })).toMatchObject({ maxOpenParts: 400, minOpenParts: 30, targetSeconds: 3, windowMs: 10_000 });
     expect(() => backpressurePolicyFromEnv({ LEDGER_MAX_OPEN_PARTS: '0' })).toThrow(/LEDGER_MAX_OPEN_PARTS must be a positive integer/);
     expect(() => backpressurePolicyFromEnv({ LEDGER_TARGET_PART_SECONDS: '1.5' })).toThrow(/LEDGER_TARGET_PART_SECONDS must be a positive integer/);
-    expect(() => backpressurePolicyFromEnv({ LEDGER_MIN_OPEN_PARTS: '200' })).toThrow(/must not exceed LEDGER_MAX_OPEN_PARTS/);
+    expect(() => backpressurePolicyFromEnv({ LEDGER_MIN_OPEN_PARTS: '500' })).toThrow(/must not exceed LEDGER_MAX_OPEN_PARTS/);
+    expect(backpressurePolicyFromEnv({})).toMatchObject({ maxOpenParts: 400, minOpenParts: 30, targetSeconds: 2 });
   });
 });

@@ -21,7 +21,7 @@ export interface BackpressurePolicy {
 
 export function backpressurePolicyFromEnv(env: Record<string, string | undefined>): BackpressurePolicy {
   const policy: BackpressurePolicy = {
-    maxOpenParts: Number(env.LEDGER_MAX_OPEN_PARTS ?? 150),
+    maxOpenParts: Number(env.LEDGER_MAX_OPEN_PARTS ?? 400),
     minOpenParts: Number(env.LEDGER_MIN_OPEN_PARTS ?? 30),
     targetSeconds: Number(env.LEDGER_TARGET_PART_SECONDS ?? 2),
     windowMs: Number(env.LEDGER_THROUGHPUT_WINDOW_MS ?? 10_000),
