@@ -496,16 +496,29 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   };
 }
 
+/** Start, read the code, confirm; a code that expired while the person waited (3 min) means asking for a new one. */
+async function verifyByPhone(plan: PersonPlan, client: PointsweepClient, sim: string, rec: Recorder, deadline: number) {
+  for (let attempt = 1; ; attempt++) {
+    const started = await withRetry('startVerification', rec, deadline, () =>
+      client.startVerification({ name: plan.name, birthDate: plan.birthDate, carrier: 'SKT', phone: plan.phone }),
+    );
+    const code = await withRetry('readSms', rec, deadline, () => readSmsCode(sim, plan.phone));
+    try {
+      return await withRetry('confirmVerification', rec, deadline, () => client.confirmVerification({ verificationId: started.verificationId, code }));
+    } catch (error) {
+      const expired = error instanceof PointsweepError && error.code === ErrorCodes.verificationFailed && /EXPIRED/.test(error.message);
+      if (!expired || attempt >= 3) throw error;
+      rec.retry('confirmVerification:code expired, new verification');
+    }
+  }
+}
+
 async function simulatePerson(
   plan: PersonPlan, client: PointsweepClient, target: BenchTarget, options: BenchOptions, rec: Recorder, deadline: number, arrivalEnd: number,
 ): Promise<void> {
   const t0 = Date.now();
   const sim = target.simulatorsUrl;
-  const started = await withRetry('startVerification', rec, deadline, () =>
-    client.startVerification({ name: plan.name, birthDate: plan.birthDate, carrier: 'SKT', phone: plan.phone }),
-  );
-  const code = await withRetry('readSms', rec, deadline, () => readSmsCode(sim, plan.phone));
-  const verified = await withRetry('confirmVerification', rec, deadline, () => client.confirmVerification({ verificationId: started.verificationId, code }));
+  const verified = await verifyByPhone(plan, client, sim, rec, deadline);
   rec.personIds.push(verified.personId);
   const person = { personId: verified.personId, assertion: verified.assertion };
   const ci = connectingInformation(target.simulatorsSeed, plan.name, plan.birthDate, plan.phone);
