@@ -233,6 +233,21 @@ describe('attackers', () => {
   });
 
   describe('one-time codes', () => {
+    it('answers a confirmation sent again (its reply was late) with the same person, and refuses it with another code', async () => {
+      const phone = `010${randomInt(10_000_000, 99_999_999)}`;
+      const started = await system.client.startVerification({ name: uniqueName(), birthDate: '1990-01-01', carrier: 'KT', phone });
+      const code = await readSmsCode(system.simulatorsUrl, phone);
+      const first = await system.client.confirmVerification({ verificationId: started.verificationId, code });
+      const again = await system.client.confirmVerification({ verificationId: started.verificationId, code });
+      expect(again.personId).toBe(first.personId);
+      const wrong = code === '000000' ? '111111' : '000000';
+      expect(await refusalOf(system.client.confirmVerification({ verificationId: started.verificationId, code: wrong }))).toBe(ErrorCodes.verificationFailed);
+      // The repeated answer is a working assertion for that person.
+      expect(await system.client.grantConsent({ assertion: again.assertion, issuer: 'KB' }, again.personId)).toMatchObject({ issuer: 'KB', status: 'GRANTED' });
+      const persons = await db.query(`SELECT count(*)::int AS n FROM identity.persons WHERE id = $1`, [first.personId]);
+      expect(persons.rows[0].n).toBe(1);
+    });
+
     it('refuses the right code after 3 wrong ones, by identity\'s own limit (the carrier allows 5)', async () => {
       const phone = `010${randomInt(10_000_000, 99_999_999)}`;
       const started = await system.client.startVerification({ name: uniqueName(), birthDate: '1990-01-01', carrier: 'KT', phone });

@@ -11,6 +11,9 @@ const ASSERTION_TTL_SECONDS = 30 * 60;
 export const MAX_CODE_ATTEMPTS = 3;
 export const TOO_MANY_CODE_ATTEMPTS = 'VERIFICATION_ATTEMPTS_EXCEEDED';
 
+/** How long after it started a confirmed verification may be confirmed again (a client resending after a lost reply). */
+const REPEAT_WINDOW_MS = 10 * 60_000;
+
 @Controller()
 export class ConfirmVerificationHandler {
   constructor(
@@ -44,9 +47,17 @@ export class ConfirmVerificationHandler {
     // transaction is rolled back. This transaction takes no row lock before the carrier answers (the attempt's
     // connection may need the row again to give the attempt back); the PENDING → CONFIRMED update decides a race.
     if (!(await this.takeAttempt(command.verificationId))) {
-      const found: { status: string }[] = await ctx.tx.query(`SELECT status FROM verifications WHERE id = $1`, [command.verificationId]);
+      const found: { status: string; person_id: string | null; ci: string | null; carrier_transaction_id: string; created_at: Date }[] = await ctx.tx.query(
+        `SELECT v.status, v.person_id, p.ci, v.carrier_transaction_id, v.created_at FROM verifications v LEFT JOIN persons p ON p.id = v.person_id WHERE v.id = $1`,
+        [command.verificationId],
+      );
       if (found.length === 0) throw new PointsweepError(ErrorCodes.notFound, 'no such verification');
-      if (found[0].status !== 'PENDING') throw new PointsweepError(ErrorCodes.verificationFailed, 'this verification is already used');
+      const v = found[0];
+      // Judged on our own clock from when the verification started (expires_at is the carrier's clock).
+      if (v.status === 'CONFIRMED' && v.person_id && v.ci && ctx.acceptedAt.getTime() < new Date(v.created_at).getTime() + REPEAT_WINDOW_MS) {
+        return this.confirmAgain(command, ctx, { personId: v.person_id, ci: v.ci, carrierTransactionId: v.carrier_transaction_id });
+      }
+      if (v.status !== 'PENDING') throw new PointsweepError(ErrorCodes.verificationFailed, 'this verification is already used');
       throw new PointsweepError(TOO_MANY_CODE_ATTEMPTS, `${MAX_CODE_ATTEMPTS} codes were tried for this verification; start a new one`);
     }
     const rows: { carrier_transaction_id: string; sealed_identity: string; status: string }[] = await ctx.tx.query(
@@ -87,6 +98,26 @@ export class ConfirmVerificationHandler {
     if (affected(confirmed) === 0) throw new PointsweepError(ErrorCodes.verificationFailed, 'this verification is already used');
     const { token, expiresAt } = this.signer.sign(person[0].id, ctx.acceptedAt, ASSERTION_TTL_SECONDS);
     return { personId: person[0].id, assertion: token, assertionExpiresAt: expiresAt.toISOString() };
+  }
+
+  /**
+   * The same confirmation again, while its code is valid: a client whose reply came too late sends it once more, and
+   * must get the person its first one made, not "already used". The carrier judges the code again (it counts wrong
+   * ones and answers a right one with the same ci), so a repeat proves what the first proved; nothing is written.
+   */
+  private async confirmAgain(
+    command: ConfirmIdentityVerification, ctx: MessageContext, confirmed: { personId: string; ci: string; carrierTransactionId: string },
+  ): Promise<IdentityVerified> {
+    const response = await callJson<{ ci?: string; code?: string }>(
+      `${this.config.simulatorsUrl}/carrier/verifications/${encodeURIComponent(confirmed.carrierTransactionId)}/confirm`,
+      { body: { code: command.code } },
+    );
+    if (response.status >= 500) throw new PointsweepError('CARRIER_UNAVAILABLE', 'the mobile carrier did not answer', true);
+    if (response.status !== 200 || response.body?.ci !== confirmed.ci) {
+      throw new PointsweepError(ErrorCodes.verificationFailed, 'this verification is already used');
+    }
+    const { token, expiresAt } = this.signer.sign(confirmed.personId, ctx.acceptedAt, ASSERTION_TTL_SECONDS);
+    return { personId: confirmed.personId, assertion: token, assertionExpiresAt: expiresAt.toISOString() };
   }
 }
 
