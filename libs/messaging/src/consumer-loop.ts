@@ -17,11 +17,21 @@ export type MessageProcessor = (messages: KafkaMessage[], topic: string, partiti
 const CHUNK = 100;
 
 /**
+ * Offsets of finished batches wait up to this long and go to the broker together, in one request for every partition:
+ * one commit per batch per partition was a large share of the broker's requests under load. A crash or a rebalance
+ * in between redelivers what was done since, and the inbox absorbs it.
+ */
+const COMMIT_EVERY_MS = 250;
+
+/**
  * Our own kafkajs loop: offsets are committed only after the processor has made the effect durable,
  * unlike Nest's Kafka server, which auto-commits. Messages of one partition run in order.
  */
 export class ConsumerLoop {
   private consumer?: Consumer;
+  /** The next offset to commit, per partition, for work done but not yet committed. */
+  private readonly uncommitted = new Map<string, { topic: string; partition: number; offset: string }>();
+  private commitTimer?: NodeJS.Timeout;
   lag = new Map<string, number>();
 
   constructor(
@@ -40,6 +50,13 @@ export class ConsumerLoop {
       retry: { retries: 10 },
     });
     this.consumer = consumer;
+    // After a rebalance, offsets of partitions now another member's are not ours to commit.
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const assigned = payload.memberAssignment as Record<string, number[]>;
+      for (const [key, pending] of this.uncommitted) {
+        if (!assigned[pending.topic]?.includes(pending.partition)) this.uncommitted.delete(key);
+      }
+    });
     await consumer.connect();
     // Right after a topic is created, a broker other than the one that confirmed its leaders may not know it yet
     // ("does not host this topic-partition", retriable): ask again for a bounded time.
@@ -60,14 +77,7 @@ export class ConsumerLoop {
       // a service that took three at a time fell behind on latency, not on CPU (a surge tipped identity over).
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 6,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        let lastDone: string | undefined;
         let sinceCommit = 0;
-        const commit = async () => {
-          if (lastDone === undefined) return;
-          const next = (BigInt(lastDone) + 1n).toString();
-          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-          sinceCommit = 0;
-        };
         // What is still to be done in this partition: the rest of the batch counts, not only what lies beyond it
         // (a batch usually holds all there was, so the lag after it alone read 0 under any load).
         const key = `${batch.topic}/${batch.partition}`;
@@ -81,17 +91,37 @@ export class ConsumerLoop {
           crashPoint('after-effect-before-offset-commit');
           const last = chunk[chunk.length - 1].offset;
           resolveOffset(last);
-          lastDone = last;
+          this.uncommitted.set(key, { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() });
           this.lag.set(key, remainingAfter(last));
           sinceCommit += chunk.length;
-          if (sinceCommit >= 50) await commit();
+          if (sinceCommit >= 50) {
+            await this.commitUncommitted();
+            sinceCommit = 0;
+          }
           await heartbeat();
         }
-        if (!isStale()) await commit();
+        if (isStale()) this.uncommitted.delete(key);
+        else this.commitSoon();
         this.lag.set(key, Number(batch.offsetLag()));
       },
     });
     this.logger.info('consumer started', { groupId: this.options.groupId, topics: this.options.topics });
+  }
+
+  private commitSoon(): void {
+    this.commitTimer ??= setTimeout(() => {
+      this.commitTimer = undefined;
+      this.commitUncommitted().catch((error) => this.logger.warn('committing offsets failed; the work since will be redelivered', { error: (error as Error).message }));
+    }, COMMIT_EVERY_MS);
+  }
+
+  /** Commits every partition's finished work in one request. */
+  private async commitUncommitted(): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer || this.uncommitted.size === 0) return;
+    const offsets = [...this.uncommitted.values()];
+    this.uncommitted.clear();
+    await consumer.commitOffsets(offsets);
   }
 
   maxLag(): number {
@@ -99,6 +129,9 @@ export class ConsumerLoop {
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    await this.commitUncommitted().catch((error) => this.logger.warn('committing offsets at stop failed', { error: (error as Error).message }));
     await this.consumer?.disconnect();
     this.consumer = undefined;
   }
