@@ -383,15 +383,9 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
           if (first && first !== digests[group.indexOf(r)]) reused.push(r);
         }
       }
-      const work = new TransactionWork(group.filter((r) => claimed.has(r.envelope.id)).map((r) => r.payload));
-      const ran: { envelope: MessageEnvelope; emitted: () => PendingMessage[] }[] = [];
-      for (const r of group) {
-        if (!claimed.has(r.envelope.id)) continue;
-        ran.push({ envelope: r.envelope, emitted: await this.runHandler(r.envelope, r.payload, r.handler, tx, acceptedAt, work) });
-      }
-      await work.flush();
+      const ran = group.filter((r) => claimed.has(r.envelope.id));
+      const out = await this.runHandlers(ran, tx, acceptedAt);
       for (const r of ran) crashPoint(`before-commit:${r.envelope.type}`);
-      const out = ran.flatMap((r) => r.emitted());
       await writeToOutbox(tx, out);
       wrote = out.length > 0;
     });
@@ -400,20 +394,27 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
   }
 
   /**
-   * Runs the handler in the given transaction. Returns what it emitted and, for a command with replyTo, the reply:
-   * read once the transaction's deferred work is flushed, since that work may emit for the handler too.
+   * Runs the handlers in the given transaction, one after the other, then the work they deferred (TransactionWork).
+   * Returns what they emitted and, for a command with replyTo, its reply: read after the deferred work, since that
+   * work may emit for a handler too.
    */
-  private async runHandler(envelope: MessageEnvelope, payload: object, handler: MessageHandler, tx: EntityManager, acceptedAt: Date, work: TransactionWork): Promise<() => PendingMessage[]> {
-    const context = new MessageContext(envelope, tx, acceptedAt, this.runtime.topics, work);
-    const result = await lastValueFrom(this.transformToObservable(await handler(payload, context)), { defaultValue: undefined });
-    return () => {
+  private async runHandlers(messages: Pick<Ready, 'envelope' | 'payload' | 'handler'>[], tx: EntityManager, acceptedAt: Date): Promise<PendingMessage[]> {
+    const work = new TransactionWork(messages.map((m) => m.payload));
+    const ran: { envelope: MessageEnvelope; handler: MessageHandler; context: MessageContext; result: unknown }[] = [];
+    for (const { envelope, payload, handler } of messages) {
+      const context = new MessageContext(envelope, tx, acceptedAt, this.runtime.topics, work);
+      const result = await lastValueFrom(this.transformToObservable(await handler(payload, context)), { defaultValue: undefined });
+      ran.push({ envelope, handler, context, result });
+    }
+    await work.flush();
+    return ran.flatMap(({ envelope, handler, context, result }) => {
       const out: PendingMessage[] = [...context.pending];
       if (envelope.replyTo && !handler.isEventHandler) {
         const reply: ReplyPayload = { ok: true, result };
         out.push({ topic: envelope.replyTo, envelope: buildReply(envelope, reply, acceptedAt) });
       }
       return out;
-    };
+    });
   }
 
   /** Only {prefix}.replies.{clientId}: never a service's own topic, nor a name Kafka refuses (".", ".."). */
@@ -442,10 +443,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
         await this.takenBefore((sql, parameters) => tx.query(sql, parameters), envelope.id, digest);
         return;
       }
-      const work = new TransactionWork();
-      const emitted = await this.runHandler(envelope, payload, handler, tx, acceptedAt, work);
-      await work.flush();
-      const out = emitted();
+      const out = await this.runHandlers([{ envelope, payload, handler }], tx, acceptedAt);
       await writeToOutbox(tx, out);
       wrote = out.length > 0;
       crashPoint(`before-commit:${envelope.type}`);
@@ -479,11 +477,8 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     const seenBefore = () => this.takenBefore((sql, parameters) => runner.query(sql, parameters), envelope.id, digest);
     try {
       let out: PendingMessage[];
-      const work = new TransactionWork();
       try {
-        const emitted = await this.runHandler(envelope, payload, handler, lazyTx, acceptedAt, work);
-        await work.flush();
-        out = emitted();
+        out = await this.runHandlers([{ envelope, payload, handler }], lazyTx, acceptedAt);
       } catch (error) {
         // The handler refused: unless the id was already taken, the refusal is this message's own.
         if (runner.isTransactionActive) await runner.rollbackTransaction();

@@ -28,7 +28,7 @@ const USAGE = `npm run bench -- [load|ledger-append|all|chaos] [options]     (np
                           schedule, latency counted from the scheduled start (0: back to back) (${DEFAULT_BENCH_OPTIONS.lookupRate})
     --seed N              population seed (${DEFAULT_BENCH_OPTIONS.seed})
     --brokers, --prefix, --simulators, --simulators-seed, --ledger-db, --ledger-schema   the target (npm start's defaults)
-  ledger-append: the ledger's appendJournal vs pgbench on a scratch database
+  ledger-append: the ledger's appendJournals vs pgbench on a scratch database
     --writers N           writers and pgbench clients (${DEFAULT_LEDGER_APPEND_OPTIONS.writers})
     --seconds S           per variant (${DEFAULT_LEDGER_APPEND_OPTIONS.seconds})
     --batch N             journals per transaction in the batched variant, 0 to skip (${DEFAULT_LEDGER_APPEND_OPTIONS.batch})

@@ -10,12 +10,6 @@ export interface NewJournal {
   lines: JournalLine[];
 }
 
-/** Appends one balanced journal; see appendJournals. */
-export async function appendJournal(tx: EntityManager, journal: NewJournal): Promise<string> {
-  const [id] = await appendJournals(tx, [journal]);
-  return id;
-}
-
 /**
  * Appends balanced journals, in order, to their shards' hash chains and updates the balance projection, in the
  * caller's transaction, in two statements whatever their number: the shard heads locked in shard order, then

@@ -66,12 +66,9 @@ export class ConfirmVerificationHandler {
     );
     if (rows.length === 0) throw new PointsweepError(ErrorCodes.notFound, 'no such verification');
     if (rows[0].status !== 'PENDING') throw new PointsweepError(ErrorCodes.verificationFailed, 'this verification is already used');
-    let response: Awaited<ReturnType<typeof callJson<{ ci?: string; code?: string; message?: string }>>>;
+    let response: CarrierConfirmation;
     try {
-      response = await callJson<{ ci?: string; code?: string; message?: string }>(
-        `${this.config.simulatorsUrl}/carrier/verifications/${encodeURIComponent(rows[0].carrier_transaction_id)}/confirm`,
-        { body: { code: command.code } },
-      );
+      response = await this.carrierConfirm(rows[0].carrier_transaction_id, command.code);
     } catch (error) {
       await this.returnAttempt(command.verificationId);
       throw error;
@@ -96,8 +93,20 @@ export class ConfirmVerificationHandler {
       [command.verificationId, person[0].id],
     );
     if (affected(confirmed) === 0) throw new PointsweepError(ErrorCodes.verificationFailed, 'this verification is already used');
-    const { token, expiresAt } = this.signer.sign(person[0].id, ctx.acceptedAt, ASSERTION_TTL_SECONDS);
-    return { personId: person[0].id, assertion: token, assertionExpiresAt: expiresAt.toISOString() };
+    return this.verified(person[0].id, ctx.acceptedAt);
+  }
+
+  /** The carrier's judgement of a code: 200 with the person's ci when it is right. */
+  private carrierConfirm(carrierTransactionId: string, code: string): Promise<CarrierConfirmation> {
+    return callJson<{ ci?: string; code?: string; message?: string }>(
+      `${this.config.simulatorsUrl}/carrier/verifications/${encodeURIComponent(carrierTransactionId)}/confirm`,
+      { body: { code } },
+    );
+  }
+
+  private verified(personId: string, at: Date): IdentityVerified {
+    const { token, expiresAt } = this.signer.sign(personId, at, ASSERTION_TTL_SECONDS);
+    return { personId, assertion: token, assertionExpiresAt: expiresAt.toISOString() };
   }
 
   /**
@@ -108,18 +117,16 @@ export class ConfirmVerificationHandler {
   private async confirmAgain(
     command: ConfirmIdentityVerification, ctx: MessageContext, confirmed: { personId: string; ci: string; carrierTransactionId: string },
   ): Promise<IdentityVerified> {
-    const response = await callJson<{ ci?: string; code?: string }>(
-      `${this.config.simulatorsUrl}/carrier/verifications/${encodeURIComponent(confirmed.carrierTransactionId)}/confirm`,
-      { body: { code: command.code } },
-    );
+    const response = await this.carrierConfirm(confirmed.carrierTransactionId, command.code);
     if (response.status >= 500) throw new PointsweepError('CARRIER_UNAVAILABLE', 'the mobile carrier did not answer', true);
     if (response.status !== 200 || response.body?.ci !== confirmed.ci) {
       throw new PointsweepError(ErrorCodes.verificationFailed, 'this verification is already used');
     }
-    const { token, expiresAt } = this.signer.sign(confirmed.personId, ctx.acceptedAt, ASSERTION_TTL_SECONDS);
-    return { personId: confirmed.personId, assertion: token, assertionExpiresAt: expiresAt.toISOString() };
+    return this.verified(confirmed.personId, ctx.acceptedAt);
   }
 }
+
+type CarrierConfirmation = Awaited<ReturnType<typeof callJson<{ ci?: string; code?: string; message?: string }>>>;
 
 /** TypeORM answers an UPDATE with [rows, affected]. */
 function affected(result: unknown): number {
