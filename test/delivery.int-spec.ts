@@ -26,6 +26,9 @@ const barrier = { inFlight: 0, maxInFlight: 0 };
 
 /** A person id the probe refuses for good, after it has already written its effect (which must roll back). */
 const REFUSED_PERSON = '00000000-0000-4000-8000-00000000dead';
+/** Lookups the probe refuses, after writing its effect and before. */
+const REFUSED_AFTER_WRITING = 'refused-after-writing';
+const REFUSED_BEFORE_WRITING = 'refused-before-writing';
 
 /** A handler whose effect has no natural uniqueness: only the inbox stands between a redelivery and a second effect. */
 @Controller()
@@ -42,7 +45,9 @@ class RecordEveryConsentHandler {
    */
   @MessagePattern(LookupPoints.name, CALLS_OUT_SIDE_BY_SIDE)
   async lookup(@Payload() query: LookupPoints, @Ctx() ctx: MessageContext): Promise<{ taken: true; inFlightWithMe?: number }> {
+    if (query.assertion === REFUSED_BEFORE_WRITING) throw new PointsweepError('PROBE_REFUSED', 'the probe refuses this lookup');
     await ctx.tx.query(`INSERT INTO effects (message_id, person_id) VALUES ($1, $2)`, [ctx.envelope.id, ctx.envelope.key]);
+    if (query.assertion === REFUSED_AFTER_WRITING) throw new PointsweepError('PROBE_REFUSED', 'the probe refuses this lookup');
     if (query.assertion !== BARRIER_PROBE) return { taken: true };
     barrier.inFlight++;
     barrier.maxInFlight = Math.max(barrier.maxInFlight, barrier.inFlight);
@@ -310,4 +315,22 @@ describe('delivery guarantees of the messaging library', () => {
       await reader.disconnect();
     }
   });
+
+  for (const refused of [REFUSED_BEFORE_WRITING, REFUSED_AFTER_WRITING]) {
+    it(`answers every request of a side-by-side chunk once when one is refused (${refused}), keeping none of the refused one's writes`, async () => {
+      const { replyTopic, replies, reader } = await readReplies(`chunk-${refused}`);
+      try {
+        const key = randomUUID();
+        const assertions = ['first-lookup-of-chunk', refused, 'second-lookup-of-chunk', 'third-lookup-of-chunk'];
+        const requests = assertions.map((assertion) => buildEnvelope(messageDefinition(LookupPoints.name)!, { assertion }, { key, replyTo: replyTopic }));
+        await producer.send({ topic: topics.issuerCommands, acks: -1, messages: requests.map((e) => ({ key, value: JSON.stringify(e) })) });
+        await waitFor(async () => requests.every((r) => replies.has(r.id)), { description: 'four answers' });
+        expect(requests.map((r) => replies.get(r.id)?.ok)).toEqual([true, false, true, true]);
+        expect(replies.get(requests[1].id)).toMatchObject({ ok: false, error: { code: 'PROBE_REFUSED' } });
+        expect(await effectsFor(key)).toBe(3);
+      } finally {
+        await reader.disconnect();
+      }
+    });
+  }
 });

@@ -37,14 +37,22 @@ export const CALLS_OUT_KEY = 'callsOut';
 export const CALLS_OUT = { [CALLS_OUT_KEY]: true } as const;
 /**
  * Calls out, consecutive messages of its kind do not depend on one another, and running it again changes nothing
- * (a lookup: a read that refreshes snapshots): they run side by side, each in its own transaction begun only at the
- * handler's first ctx.tx.query, so one slow card company neither holds up the lookups queued behind it nor holds a
- * database connection while it is waited on. A redelivery may run the handler again (see processClaimingLast).
+ * (a lookup: a read that refreshes snapshots): a chunk of them runs side by side, and what they did is committed in
+ * one transaction begun only after the last has answered (or at a handler's first direct ctx.tx.query), so no
+ * database connection is held while card companies are waited on. A side-by-side handler should leave its writes to
+ * ctx.work (flushed once for the chunk). A redelivery may run the handler again (see processClaimingLast).
  */
 export const SIDE_BY_SIDE_KEY = 'sideBySide';
 export const CALLS_OUT_SIDE_BY_SIDE = { [CALLS_OUT_KEY]: true, [SIDE_BY_SIDE_KEY]: true } as const;
-/** At most this many side-by-side messages of a partition run at once. */
-const SIDE_BY_SIDE_MAX = 16;
+/** At most this many side-by-side messages of a partition run at once, as one chunk. */
+const SIDE_BY_SIDE_MAX = 32;
+
+interface HandlerRun {
+  envelope: MessageEnvelope;
+  handler: MessageHandler;
+  context: MessageContext;
+  result: unknown;
+}
 
 interface Ready {
   message: KafkaMessage;
@@ -110,7 +118,7 @@ const NEVER_ANSWERED = new Set<string>([MessageErrorCodes.invalidReplyTopic, Mes
  */
 const NOT_RECORDED = new Set<string>([MessageErrorCodes.idReused, MessageErrorCodes.notAuthentic]);
 
-type InboxQuery = (sql: string, parameters: unknown[]) => Promise<{ content_digest: string | null }[]>;
+type InboxQuery = (sql: string, parameters: unknown[]) => Promise<{ content_digest?: string | null; message_id?: string }[]>;
 
 /** The same id with other content is no redelivery. */
 function idReused(messageId: string): PointsweepError {
@@ -288,25 +296,80 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
   }
 
   /**
-   * Each in its own transaction, up to SIDE_BY_SIDE_MAX at once, the next starting as soon as any one ends (a slow
-   * one holds its own slot, not the others'); all are done when this returns.
+   * In chunks of up to SIDE_BY_SIDE_MAX (never one id twice in a chunk: a redelivery must meet its first copy's
+   * inbox row, in order). A chunk waits for its slowest member: a lookup's card companies answer within its budget.
    */
   private async processSideBySide(run: Ready[]): Promise<void> {
-    const inFlight = new Map<Promise<void>, string>();
-    // The first failure (a dead letter the broker would not take) stops new starts; the chunk fails only after
-    // every message already started has ended, so a retry of the chunk never runs beside its own leftovers.
-    let failure: { error: unknown } | undefined;
+    let chunk: Ready[] = [];
     for (const ready of run) {
-      // Never one id twice at once: a redelivery or a reused id must meet its first copy's inbox row, in order.
-      while (!failure && (inFlight.size >= SIDE_BY_SIDE_MAX || [...inFlight.values()].includes(ready.envelope.id))) await Promise.race(inFlight.keys());
-      if (failure) break;
-      const done: Promise<void> = this.processAlone(ready)
-        .catch((error) => void (failure ??= { error }))
-        .finally(() => inFlight.delete(done));
-      inFlight.set(done, ready.envelope.id);
+      if (chunk.length >= SIDE_BY_SIDE_MAX || chunk.some((r) => r.envelope.id === ready.envelope.id)) {
+        await this.processChunkSideBySide(chunk);
+        chunk = [];
+      }
+      chunk.push(ready);
     }
-    await Promise.all(inFlight.keys());
-    if (failure) throw failure.error;
+    if (chunk.length > 0) await this.processChunkSideBySide(chunk);
+  }
+
+  /**
+   * The handlers at once, then one transaction for all that answered: inbox claims, their deferred writes, outbox
+   * and replies (one BEGIN/COMMIT and one relay kick instead of one each, which was most of a lookup's CPU). A
+   * handler that failed runs again alone, where its refusal or retry is handled; if it had already written into the
+   * shared transaction, or an id was seen before, the whole chunk runs alone instead.
+   */
+  private async processChunkSideBySide(chunk: Ready[]): Promise<void> {
+    if (chunk.length === 1) return this.processAlone(chunk[0]);
+    const acceptedAt = this.runtime.clock.now();
+    const runner = this.runtime.dataSource.createQueryRunner();
+    let begun: Promise<void> | undefined;
+    const begin = () => (begun ??= runner.startTransaction());
+    const work = new TransactionWork(chunk.map((r) => r.payload));
+    const outcomes = await Promise.all(chunk.map(async (ready) => {
+      const touched = { yes: false };
+      const tx = new Proxy(runner.manager, {
+        get: (target, property, receiver) => property === 'query'
+          ? async (query: string, parameters?: unknown[]) => {
+            touched.yes = true;
+            await begin();
+            return target.query(query, parameters);
+          }
+          : Reflect.get(target, property, receiver),
+      });
+      const context = new MessageContext(ready.envelope, tx, acceptedAt, this.runtime.topics, work);
+      try {
+        const result = await lastValueFrom(this.transformToObservable(await ready.handler(ready.payload, context)), { defaultValue: undefined });
+        return { ready, ran: { envelope: ready.envelope, handler: ready.handler, context, result } };
+      } catch (error) {
+        return { ready, failed: { error, touched: touched.yes } };
+      }
+    }));
+    const answered = outcomes.flatMap((o) => (o.ran ? [{ ready: o.ready, ran: o.ran }] : []));
+    const failed = outcomes.flatMap((o) => (o.failed ? [{ ready: o.ready, ...o.failed }] : []));
+    let alone = failed.map((f) => f.ready);
+    let wrote = false;
+    try {
+      if (failed.some((f) => f.touched)) throw new Error('a failed side-by-side handler wrote into the shared transaction');
+      if (answered.length > 0) {
+        await begin();
+        await work.flush();
+        const claimed = await this.claimInbox(answered.map((a) => a.ready), (sql, parameters) => runner.query(sql, parameters));
+        if (claimed.size < answered.length) throw new Error('a side-by-side message was seen before');
+        const out = this.outputsOf(answered.map((a) => a.ran));
+        await writeToOutbox(runner.manager, out);
+        for (const a of answered) crashPoint(`before-commit:${a.ready.envelope.type}`);
+        await runner.commitTransaction();
+        wrote = out.length > 0;
+        for (const a of answered) this.runtime.processed.inc({ type: a.ready.envelope.type, outcome: 'ok' });
+      }
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      this.runtime.logger.debug('side-by-side chunk not committed together; processing its messages one by one', { error, messages: chunk.length });
+      alone = chunk;
+    } finally {
+      await runner.release();
+    }
+    if (wrote) this.runtime.relay.kick();
+    for (const ready of alone) await this.processAlone(ready);
   }
 
   /** One message in its own transaction, retried with back-off while its failure is retriable. */
@@ -358,18 +421,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     let wrote = false;
     await this.runtime.dataSource.transaction(async (tx) => {
       const digests = group.map((r) => contentDigest(r.envelope));
-      const values: unknown[] = [this.options.groupId];
-      const rows = group.map((r, i) => {
-        values.push(r.envelope.id, r.envelope.type, digests[i]);
-        const b = 1 + i * 3;
-        return `($1, $${b + 1}, $${b + 2}, 'processed', $${b + 3})`;
-      });
-      const claimedRows: { message_id: string }[] = await tx.query(
-        `INSERT INTO inbox (consumer, message_id, message_type, outcome, content_digest) VALUES ${rows.join(', ')}
-         ON CONFLICT (consumer, message_id) DO NOTHING RETURNING message_id`,
-        values,
-      );
-      const claimed = new Set(claimedRows.map((r) => r.message_id));
+      const claimed = await this.claimInbox(group, (sql, parameters) => tx.query(sql, parameters), digests);
       const seenBefore = group.filter((r) => !claimed.has(r.envelope.id));
       if (seenBefore.length > 0) {
         // Redeliveries: their effects already committed. The same id with other content is no redelivery.
@@ -393,6 +445,22 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     return reused;
   }
 
+  /** Claims the messages' ids in the inbox in one statement; returns the ids claimed now (not seen before). */
+  private async claimInbox(group: Pick<Ready, 'envelope'>[], query: InboxQuery, digests = group.map((r) => contentDigest(r.envelope))): Promise<Set<string>> {
+    const values: unknown[] = [this.options.groupId];
+    const rows = group.map((r, i) => {
+      values.push(r.envelope.id, r.envelope.type, digests[i]);
+      const b = 1 + i * 3;
+      return `($1, $${b + 1}, $${b + 2}, 'processed', $${b + 3})`;
+    });
+    const claimedRows = await query(
+      `INSERT INTO inbox (consumer, message_id, message_type, outcome, content_digest) VALUES ${rows.join(', ')}
+       ON CONFLICT (consumer, message_id) DO NOTHING RETURNING message_id`,
+      values,
+    );
+    return new Set(claimedRows.map((r) => String(r.message_id)));
+  }
+
   /**
    * Runs the handlers in the given transaction, one after the other, then the work they deferred (TransactionWork).
    * Returns what they emitted and, for a command with replyTo, its reply: read after the deferred work, since that
@@ -400,18 +468,23 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
    */
   private async runHandlers(messages: Pick<Ready, 'envelope' | 'payload' | 'handler'>[], tx: EntityManager, acceptedAt: Date): Promise<PendingMessage[]> {
     const work = new TransactionWork(messages.map((m) => m.payload));
-    const ran: { envelope: MessageEnvelope; handler: MessageHandler; context: MessageContext; result: unknown }[] = [];
+    const ran: HandlerRun[] = [];
     for (const { envelope, payload, handler } of messages) {
       const context = new MessageContext(envelope, tx, acceptedAt, this.runtime.topics, work);
       const result = await lastValueFrom(this.transformToObservable(await handler(payload, context)), { defaultValue: undefined });
       ran.push({ envelope, handler, context, result });
     }
     await work.flush();
+    return this.outputsOf(ran);
+  }
+
+  /** What the handlers emitted and, for each command with replyTo, its reply. */
+  private outputsOf(ran: HandlerRun[]): PendingMessage[] {
     return ran.flatMap(({ envelope, handler, context, result }) => {
       const out: PendingMessage[] = [...context.pending];
       if (envelope.replyTo && !handler.isEventHandler) {
         const reply: ReplyPayload = { ok: true, result };
-        out.push({ topic: envelope.replyTo, envelope: buildReply(envelope, reply, acceptedAt) });
+        out.push({ topic: envelope.replyTo, envelope: buildReply(envelope, reply, context.acceptedAt) });
       }
       return out;
     });
