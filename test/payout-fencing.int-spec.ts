@@ -54,15 +54,19 @@ describe('a payout worker whose lease ran out', () => {
 
     const paid = { type: 'MarkPaid', settledAt: new Date('2026-11-26T01:00:05Z') } as const;
     const completed = { type: 'TransferCompleted', responseCode: '0000' } as const;
-    expect(await store.record(stalled, 'TRANSFER', completed, paid, new Date())).toEqual({ applied: false });
+    expect(await store.recordAll([{ payout: stalled, call: 'TRANSFER', outcome: completed, decision: paid }], new Date())).toEqual([{ applied: false }]);
     expect(await stateOf(partId)).toEqual({ status: 'PENDING', settled: false, events: 0, attempts: [] });
 
-    expect(await store.record(holder, 'TRANSFER', completed, paid, new Date())).toMatchObject({ applied: true, status: 'PAID' });
+    // Both outcomes in one batch: only the holder's is recorded, with one attempt and one event.
+    expect(await store.recordAll([
+      { payout: stalled, call: 'TRANSFER', outcome: completed, decision: paid },
+      { payout: holder, call: 'TRANSFER', outcome: completed, decision: paid },
+    ], new Date())).toEqual([{ applied: false }, expect.objectContaining({ applied: true, status: 'PAID' })]);
     expect(await stateOf(partId)).toEqual({ status: 'PAID', settled: true, events: 1, attempts: ['TRANSFER TransferCompleted MarkPaid'] });
 
     // The stalled worker wakes up again: still nothing, and no second PayoutSettled.
-    expect(await store.record(stalled, undefined, undefined, paid, new Date())).toEqual({ applied: false });
-    expect(await store.record(holder, undefined, undefined, paid, new Date())).toEqual({ applied: false });
+    expect(await store.recordAll([{ payout: stalled, call: undefined, outcome: undefined, decision: paid }], new Date())).toEqual([{ applied: false }]);
+    expect(await store.recordAll([{ payout: holder, call: undefined, outcome: undefined, decision: paid }], new Date())).toEqual([{ applied: false }]);
     expect(await stateOf(partId)).toEqual({ status: 'PAID', settled: true, events: 1, attempts: ['TRANSFER TransferCompleted MarkPaid'] });
   });
 });

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { messageDefinition, PayoutFailed, PayoutNeedsReview, PayoutSettled, Topics } from '@pointsweep/contracts';
-import { buildEnvelope, OUTBOX_COLUMNS, outboxValuesOf, PendingMessage } from '@pointsweep/messaging';
+import { buildEnvelope, OUTBOX_COLUMNS, PendingMessage } from '@pointsweep/messaging';
 import { allocateBankTransactionId, transferDateOf } from './bank-transaction-id';
 import { ActivePayout, assertNever, BankCall, BankOutcome, Decision, evolve, PayoutStatus } from './payout-decision';
 
@@ -28,6 +28,24 @@ interface ClaimedRow {
   causation_id: string;
   bank_code: string;
   sealed_account_number: string;
+}
+
+/** A claimed payout, the bank call made for it (none when escalated without one), its outcome and the decision. */
+export interface PayoutOutcome {
+  payout: ClaimedPayout;
+  call: BankCall | undefined;
+  outcome: BankOutcome | undefined;
+  decision: Decision;
+}
+
+interface PayoutEffect {
+  status: PayoutStatus;
+  transferDate: string;
+  bankTransactionId: string;
+  delayMs: number;
+  settledAt: Date | null;
+  failure: { code: string | null; reason: string } | null;
+  messages: PendingMessage[];
 }
 
 export interface Recorded {
@@ -85,18 +103,74 @@ export class PayoutStore {
   }
 
   /**
-   * Applies a decision and writes its event to the outbox in one statement (so one transaction and one round trip:
-   * this runs once per payout). The lease token fences it: a worker whose lease ran out and was taken over records
-   * nothing (the new holder re-asks the bank); the UPDATE re-checks the token on the row's latest version.
+   * Applies the decisions of a claimed batch and writes their events to the outbox in one statement (one round trip
+   * for the batch; it was one per payout). Each payout's lease token fences it: a payout whose lease ran out and was
+   * taken over records nothing (the new holder re-asks the bank); the UPDATE re-checks the token on the row's latest
+   * version. Returns what was recorded, in the order given.
    */
-  async record(payout: ClaimedPayout, call: BankCall | undefined, outcome: BankOutcome | undefined, decision: Decision, now: Date): Promise<Recorded> {
-    const status = evolve(decision);
-    let transferDate = payout.transferDate;
-    let bankTransactionId = payout.bankTransactionId;
-    let delayMs = 0;
-    let settledAt: Date | null = null;
-    let failure: { code: string | null; reason: string } | null = null;
-    const messages: PendingMessage[] = [];
+  async recordAll(outcomes: PayoutOutcome[], now: Date): Promise<Recorded[]> {
+    if (outcomes.length === 0) return [];
+    const rows: Record<string, unknown>[] = [];
+    const messages: { n: number; part_id: string; lease_token: string; message_id: string; topic: string; message_key: string; message_type: string; value: unknown }[] = [];
+    const results: Omit<Recorded, 'applied'>[] = [];
+    for (const { payout, call, outcome, decision } of outcomes) {
+      const effect = await this.effectOf(payout, decision, now);
+      for (const m of effect.messages) {
+        messages.push({ n: messages.length, part_id: payout.partId, lease_token: payout.leaseToken, message_id: m.envelope.id, topic: m.topic, message_key: m.envelope.key, message_type: m.envelope.type, value: m.envelope });
+      }
+      const responseCode = outcome && 'responseCode' in outcome ? (outcome.responseCode ?? null) : null;
+      rows.push({
+        part_id: payout.partId, lease_token: payout.leaseToken, status: effect.status, calls: call ? 1 : 0, delay_ms: effect.delayMs,
+        response_code: responseCode, transfer_date: effect.transferDate, bank_transaction_id: effect.bankTransactionId,
+        settled_at: effect.settledAt?.toISOString() ?? null, failure_code: effect.failure?.code ?? null, failure_reason: effect.failure?.reason ?? null,
+        call: call && outcome ? call : null,
+        attempt_transfer_date: payout.transferDate,
+        attempt_bank_transaction_id: payout.bankTransactionId,
+        attempt_outcome: outcome?.type ?? null,
+        attempt_detail: outcome ? ('detail' in outcome ? outcome.detail : responseCode) : null,
+        attempt_decision: decision.type,
+      });
+      results.push({
+        status: effect.status,
+        newBankTransactionId: effect.bankTransactionId !== payout.bankTransactionId ? effect.bankTransactionId : undefined,
+      });
+    }
+    const held: { part_id: string; lease_token: string }[] = await this.dataSource.query(
+      `WITH d AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS d(part_id uuid, lease_token uuid, status text, calls int, delay_ms bigint, response_code text,
+           transfer_date text, bank_transaction_id text, settled_at timestamptz, failure_code text, failure_reason text, call text,
+           attempt_transfer_date text, attempt_bank_transaction_id text, attempt_outcome text, attempt_detail text, attempt_decision text)),
+       held AS (
+         UPDATE payouts p
+            SET status = d.status, attempts = p.attempts + d.calls, next_attempt_at = now() + (d.delay_ms * interval '1 millisecond'),
+                lease_until = NULL, lease_token = NULL, last_response_code = COALESCE(d.response_code, p.last_response_code),
+                transfer_date = d.transfer_date, bank_transaction_id = d.bank_transaction_id, settled_at = COALESCE(d.settled_at, p.settled_at),
+                failure_code = COALESCE(d.failure_code, p.failure_code), failure_reason = COALESCE(d.failure_reason, p.failure_reason), updated_at = now()
+           FROM d
+          WHERE p.part_id = d.part_id AND p.lease_token = d.lease_token
+         RETURNING p.part_id, d.lease_token),
+       attempt AS (
+         INSERT INTO payout_attempts (part_id, call, transfer_date, bank_transaction_id, outcome, detail, decision)
+         SELECT d.part_id, d.call, d.attempt_transfer_date, d.attempt_bank_transaction_id, d.attempt_outcome, d.attempt_detail, d.attempt_decision
+           FROM d JOIN held USING (part_id, lease_token) WHERE d.call IS NOT NULL),
+       event AS (
+         INSERT INTO ${OUTBOX_COLUMNS}
+         SELECT e.message_id, e.topic, e.message_key, e.message_type, e.value
+           FROM jsonb_to_recordset($2::jsonb) AS e(n int, part_id uuid, lease_token uuid, message_id uuid, topic text, message_key text, message_type text, value jsonb)
+          WHERE (e.part_id, e.lease_token) IN (SELECT part_id, lease_token FROM held) ORDER BY e.n)
+       SELECT part_id::text AS part_id, lease_token::text AS lease_token FROM held`,
+      [JSON.stringify(rows), JSON.stringify(messages)],
+    );
+    const applied = new Set(held.map((h) => `${h.part_id}/${h.lease_token}`));
+    return outcomes.map(({ payout }, i) => (applied.has(`${payout.partId}/${payout.leaseToken}`) ? { applied: true, ...results[i] } : { applied: false }));
+  }
+
+  /** What a decision does to its payout: the new status, times and ids, and the event it emits. */
+  private async effectOf(payout: ClaimedPayout, decision: Decision, now: Date): Promise<PayoutEffect> {
+    const effect: PayoutEffect = {
+      status: evolve(decision), transferDate: payout.transferDate, bankTransactionId: payout.bankTransactionId, delayMs: 0,
+      settledAt: null, failure: null, messages: [],
+    };
     const emit = (type: string, payload: object) => {
       const definition = messageDefinition(type)!;
       const envelope = buildEnvelope(definition, payload, {
@@ -105,44 +179,44 @@ export class PayoutStore {
         causationId: payout.causationId,
         occurredAt: now,
       });
-      messages.push({ topic: this.topics[definition.topic], envelope });
+      effect.messages.push({ topic: this.topics[definition.topic], envelope });
     };
 
     switch (decision.type) {
       case 'MarkPaid': {
-        settledAt = decision.settledAt;
+        effect.settledAt = decision.settledAt;
         const event: PayoutSettled = {
           partId: payout.partId,
           amountWon: payout.amountWon,
-          transferDate,
-          bankTransactionId,
+          transferDate: payout.transferDate,
+          bankTransactionId: payout.bankTransactionId,
           settledAt: decision.settledAt.toISOString(),
         };
         emit(PayoutSettled.name, event);
         break;
       }
       case 'MarkFailed': {
-        failure = { code: decision.code, reason: decision.reason };
+        effect.failure = { code: decision.code, reason: decision.reason };
         const event: PayoutFailed = { partId: payout.partId, code: decision.code, reason: decision.reason };
         emit(PayoutFailed.name, event);
         break;
       }
       case 'AwaitInquiry':
-        delayMs = decision.delayMs;
+        effect.delayMs = decision.delayMs;
         break;
       case 'ResendSameId':
         break;
       case 'RetryWithNewId':
         // The old id ended FAILED at the bank, so it was not applied; a fresh (date, id) cannot pay twice. A number
         // taken here and not used (the lease was lost) is simply never used.
-        delayMs = decision.delayMs;
-        bankTransactionId = await allocateBankTransactionId(this.dataSource.manager);
-        transferDate = transferDateOf(now);
+        effect.delayMs = decision.delayMs;
+        effect.bankTransactionId = await allocateBankTransactionId(this.dataSource.manager);
+        effect.transferDate = transferDateOf(now);
         break;
       case 'EscalateToManualReview': {
         // Neither paid nor failed: the money may have moved. An operator decides; the ledger shows the part
         // as MANUAL_REVIEW meanwhile (never silently stuck).
-        failure = { code: null, reason: decision.reason };
+        effect.failure = { code: null, reason: decision.reason };
         const event: PayoutNeedsReview = { partId: payout.partId, reason: truncate(decision.reason, 500) };
         emit(PayoutNeedsReview.name, event);
         break;
@@ -150,39 +224,7 @@ export class PayoutStore {
       default:
         assertNever(decision);
     }
-
-    const responseCode = outcome && 'responseCode' in outcome ? (outcome.responseCode ?? null) : null;
-    const attempt = call && outcome
-      ? [call, payout.transferDate, payout.bankTransactionId, outcome.type, 'detail' in outcome ? outcome.detail : responseCode, decision.type]
-      : [null, null, null, null, null, null];
-    const values: unknown[] = [
-      payout.partId, payout.leaseToken, status, call ? 1 : 0, delayMs, responseCode, transferDate, bankTransactionId, settledAt,
-      failure?.code ?? null, failure?.reason ?? null, ...attempt,
-    ];
-    const events = outboxValuesOf(messages, values.length + 1);
-    const result: unknown = await this.dataSource.query(
-      `WITH held AS (
-         UPDATE payouts
-            SET status = $3, attempts = attempts + $4, next_attempt_at = now() + ($5::bigint * interval '1 millisecond'),
-                lease_until = NULL, lease_token = NULL, last_response_code = COALESCE($6, last_response_code),
-                transfer_date = $7, bank_transaction_id = $8, settled_at = COALESCE($9, settled_at),
-                failure_code = COALESCE($10, failure_code), failure_reason = COALESCE($11, failure_reason), updated_at = now()
-          WHERE part_id = $1 AND lease_token = $2
-         RETURNING part_id),
-       attempt AS (
-         INSERT INTO payout_attempts (part_id, call, transfer_date, bank_transaction_id, outcome, detail, decision)
-         SELECT part_id, $12, $13, $14, $15, $16, $17 FROM held WHERE $12::text IS NOT NULL)
-       ${messages.length > 0 ? `, event AS (INSERT INTO ${OUTBOX_COLUMNS} SELECT * FROM (${events.sql}) AS m WHERE EXISTS (SELECT 1 FROM held))` : ''}
-       SELECT count(*)::int AS applied FROM held`,
-      [...values, ...events.values],
-    );
-    const [{ applied }] = result as { applied: number }[];
-    if (applied === 0) return { applied: false };
-    return {
-      applied: true,
-      status,
-      newBankTransactionId: bankTransactionId !== payout.bankTransactionId ? bankTransactionId : undefined,
-    };
+    return effect;
   }
 
   /** Gives a claimed payout back untouched (e.g. a maintenance window opened before the call), due at once. */

@@ -7,20 +7,26 @@ import { PayoutWorker } from './payout-worker';
 const kst = (dateTime: string) => new Date(`${dateTime}+09:00`);
 const MIN = 60_000;
 
-/** A worker over a database that has one due payout, queued `elapsedMs` ago, and a bank that pays. */
-function given(at: string, elapsedMs = MIN) {
+/** A worker over a database that has `due` due payouts, queued `elapsedMs` ago, and a bank that pays. */
+function given(at: string, elapsedMs = MIN, due = 1) {
   const clock = new ManualClock(kst(at));
   const claims: unknown[] = [];
+  const records: { rows: { part_id: string; status: string }[]; events: { part_id: string; message_type: string }[] }[] = [];
   const transfers: unknown[] = [];
   const dataSource = {
-    query: async (sql: string) => {
-      if (!sql.includes('UPDATE payouts p')) return [];
+    query: async (sql: string, params: string[] = []) => {
+      if (sql.includes('INSERT INTO payout_attempts')) {
+        const rows = JSON.parse(params[0]) as { part_id: string; status: string }[];
+        records.push({ rows, events: JSON.parse(params[1]) });
+        return rows.map((r) => ({ part_id: r.part_id }));
+      }
+      if (!sql.includes('SKIP LOCKED')) return [];
       claims.push(sql);
-      return [[{
-        part_id: '6f1c2a3e-0000-4000-8000-000000000001', person_id: 'p', amount_won: '66', status: 'PENDING', transfer_date: '20261126',
-        bank_transaction_id: 'PTSWEEP001U000000001', attempts: 0, elapsed_ms: String(elapsedMs), lease_token: 't', correlation_id: 'c',
+      return [Array.from({ length: due }, (_, i) => ({
+        part_id: `6f1c2a3e-0000-4000-8000-00000000000${i + 1}`, person_id: 'p', amount_won: '66', status: 'PENDING', transfer_date: '20261126',
+        bank_transaction_id: `PTSWEEP001U00000000${i + 1}`, attempts: 0, elapsed_ms: String(elapsedMs), lease_token: 't', correlation_id: 'c',
         causation_id: 'c', bank_code: '004', sealed_account_number: 'sealed',
-      }], 1];
+      })), due];
     },
     transaction: async () => ({ applied: true, status: 'PAID' }),
   };
@@ -28,7 +34,7 @@ function given(at: string, elapsedMs = MIN) {
   const bank = { transfer: async (r: unknown) => { transfers.push(r); return { type: 'TransferCompleted', responseCode: '0000' }; } } as unknown as BankClient;
   const sealer = { open: () => '1234567890' } as unknown as Sealer;
   const worker = new PayoutWorker(runtime as unknown as MessagingRuntime, bank, sealer, clock, DEFAULT_PAYOUT_POLICY);
-  return { worker, clock, claims, transfers };
+  return { worker, clock, claims, transfers, records };
 }
 
 describe('payout worker and maintenance windows', () => {
@@ -57,5 +63,14 @@ describe('payout worker and maintenance windows', () => {
     const { worker, transfers } = given('2026-11-27T10:32:00', 11 * MIN);
     await worker.runOnce();
     expect(transfers).toHaveLength(0);
+  });
+
+  it('given three due payouts that the bank pays, then the three calls are made and their outcomes recorded in one statement with their events', async () => {
+    const { worker, transfers, records } = given('2026-11-27T10:00:00', MIN, 3);
+    await expect(worker.runOnce()).resolves.toBe(3);
+    expect(transfers).toHaveLength(3);
+    expect(records).toHaveLength(1);
+    expect(records[0].rows.map((r) => r.status)).toEqual(['PAID', 'PAID', 'PAID']);
+    expect(records[0].events.map((e) => [e.part_id, e.message_type])).toEqual(records[0].rows.map((r) => [r.part_id, 'PayoutSettled']));
   });
 });

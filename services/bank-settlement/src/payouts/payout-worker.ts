@@ -2,14 +2,15 @@ import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { CLOCK, crashPoint, JsonLogger, MessagingRuntime, PollingLoop, Sealer } from '@pointsweep/messaging';
 import type { Clock } from '@pointsweep/messaging';
 import { BankClient } from './bank-client';
-import { BankOutcome, decide, Decision, escalate, planCall } from './payout-decision';
+import { BankOutcome, decide, escalate, planCall } from './payout-decision';
 import type { PayoutPolicy } from './payout-decision';
 import { PAYOUT_POLICY } from './payout-policy';
 import { bankClosedFor, workingElapsedMs } from './payout-schedule';
-import { ClaimedPayout, PayoutStore } from './payout-store';
+import { ClaimedPayout, PayoutOutcome, PayoutStore, Recorded } from './payout-store';
 
 const POLL_MS = 200;
-const BATCH_SIZE = 8;
+/** Payouts claimed, called side by side and recorded in one statement, per round. */
+const BATCH_SIZE = 32;
 
 /**
  * Drives PENDING and UNKNOWN payouts to an end. The bank is called outside any transaction: claim (lease),
@@ -63,12 +64,23 @@ export class PayoutWorker implements OnModuleInit, OnModuleDestroy {
     this.loop.kick();
   }
 
-  /** Claims and settles one batch; returns how many payouts it handled. */
+  /** Claims one batch, calls the bank for each side by side, records every outcome at once; returns how many it claimed. */
   async runOnce(): Promise<number> {
     if (this.inMaintenance()) return 0;
     const claimed = await this.store.claimDue(BATCH_SIZE, this.policy.leaseMs);
     const now = this.clock.now();
-    await Promise.all(claimed.map((payout) => this.settle({ ...payout, elapsedMs: workingElapsedMs(payout.elapsedMs, now) })));
+    const outcomes = (await Promise.all(claimed.map((payout) => this.callBank({ ...payout, elapsedMs: workingElapsedMs(payout.elapsedMs, now) }))))
+      .filter((o): o is PayoutOutcome => o !== undefined);
+    if (outcomes.length === 0) return claimed.length;
+    let recorded: Recorded[];
+    try {
+      recorded = await this.store.recordAll(outcomes, this.clock.now());
+    } catch (error) {
+      this.logger.error('payout outcomes not recorded; their leases will expire and they will be retried', { error, payouts: outcomes.length });
+      return claimed.length;
+    }
+    if (recorded.some((r) => r.applied)) this.runtime.relay.kick();
+    outcomes.forEach((o, i) => this.logRecorded(o, recorded[i]));
     return claimed.length;
   }
 
@@ -89,75 +101,76 @@ export class PayoutWorker implements OnModuleInit, OnModuleDestroy {
     return false;
   }
 
-  /** One payout: plan, call the bank (no transaction open), record. Errors leave the lease to expire and retry. */
-  private async settle(payout: ClaimedPayout): Promise<void> {
-    const log = this.logger.child({
-      correlationId: payout.correlationId,
-      partId: payout.partId,
-      transferDate: payout.transferDate,
-      bankTransactionId: payout.bankTransactionId,
-    });
+  /** One payout: plan and call the bank (no transaction open). Undefined when it was given back or the call failed. */
+  private async callBank(payout: ClaimedPayout): Promise<PayoutOutcome | undefined> {
     try {
       const plan = planCall(payout, this.policy);
       if (plan !== 'ESCALATE' && bankClosedFor(this.clock.now())) {
         // A window opened between the claim and the call: give the payout back, it goes when the window ends.
         await this.store.releaseLease(payout);
-        return;
+        return undefined;
       }
-      let outcome: BankOutcome | undefined;
-      let decision: Decision;
-      if (plan === 'ESCALATE') {
-        decision = escalate(payout, this.policy);
-      } else {
-        outcome = plan === 'TRANSFER'
-          ? await this.bank.transfer({
-            transactionId: payout.bankTransactionId,
-            transferDate: payout.transferDate,
-            bankCode: payout.bankCode,
-            accountNumber: this.sealer.open(payout.sealedAccountNumber), // in memory for the call only; never logged
-            amountWon: payout.amountWon,
-          })
-          : await this.bank.inquire(payout.transferDate, payout.bankTransactionId);
-        crashPoint('payout-after-bank-call');
-        decision = decide(payout, outcome, this.policy, this.clock.now());
-      }
-      const recorded = await this.store.record(payout, plan === 'ESCALATE' ? undefined : plan, outcome, decision, this.clock.now());
-      const fields = {
-        call: plan,
-        outcome: outcome?.type,
-        responseCode: outcome && 'responseCode' in outcome ? outcome.responseCode : undefined,
-        decision: decision.type,
-        // not "code": the logger masks that key (one-time codes)
-        failureCode: decision.type === 'MarkFailed' ? decision.code : undefined,
-        reason: 'reason' in decision ? decision.reason : undefined,
-        delayMs: 'delayMs' in decision ? decision.delayMs : undefined,
-        attempts: payout.attempts + (plan === 'ESCALATE' ? 0 : 1),
-        newBankTransactionId: recorded.newBankTransactionId,
-      };
-      if (!recorded.applied) {
-        log.warn('payout lease lost before recording; the next holder will ask the bank again', fields);
-        return;
-      }
-      this.runtime.relay.kick();
-      switch (decision.type) {
-        case 'MarkPaid':
-          log.info('payout paid', fields);
-          break;
-        case 'MarkFailed':
-          log.warn('payout failed for good', fields);
-          break;
-        case 'EscalateToManualReview':
-          log.error('payout needs manual review', fields);
-          break;
-        case 'ResendSameId':
-          log.info('transfer never reached the bank; resending with the same id', fields);
-          this.kick();
-          break;
-        default:
-          log.info('payout not settled yet; will try again', fields);
-      }
+      if (plan === 'ESCALATE') return { payout, call: undefined, outcome: undefined, decision: escalate(payout, this.policy) };
+      const outcome: BankOutcome = plan === 'TRANSFER'
+        ? await this.bank.transfer({
+          transactionId: payout.bankTransactionId,
+          transferDate: payout.transferDate,
+          bankCode: payout.bankCode,
+          accountNumber: this.sealer.open(payout.sealedAccountNumber), // in memory for the call only; never logged
+          amountWon: payout.amountWon,
+        })
+        : await this.bank.inquire(payout.transferDate, payout.bankTransactionId);
+      crashPoint('payout-after-bank-call');
+      return { payout, call: plan, outcome, decision: decide(payout, outcome, this.policy, this.clock.now()) };
     } catch (error) {
-      log.error('payout attempt failed; its lease will expire and it will be retried', { error });
+      this.logFor(payout).error('payout attempt failed; its lease will expire and it will be retried', { error });
+      return undefined;
     }
+  }
+
+  private logRecorded({ payout, call, outcome, decision }: PayoutOutcome, recorded: Recorded): void {
+    const log = this.logFor(payout);
+    const fields = {
+      call: call ?? 'ESCALATE',
+      outcome: outcome?.type,
+      responseCode: outcome && 'responseCode' in outcome ? outcome.responseCode : undefined,
+      decision: decision.type,
+      // not "code": the logger masks that key (one-time codes)
+      failureCode: decision.type === 'MarkFailed' ? decision.code : undefined,
+      reason: 'reason' in decision ? decision.reason : undefined,
+      delayMs: 'delayMs' in decision ? decision.delayMs : undefined,
+      attempts: payout.attempts + (call ? 1 : 0),
+      newBankTransactionId: recorded.newBankTransactionId,
+    };
+    if (!recorded.applied) {
+      log.warn('payout lease lost before recording; the next holder will ask the bank again', fields);
+      return;
+    }
+    switch (decision.type) {
+      case 'MarkPaid':
+        log.info('payout paid', fields);
+        break;
+      case 'MarkFailed':
+        log.warn('payout failed for good', fields);
+        break;
+      case 'EscalateToManualReview':
+        log.error('payout needs manual review', fields);
+        break;
+      case 'ResendSameId':
+        log.info('transfer never reached the bank; resending with the same id', fields);
+        this.kick();
+        break;
+      default:
+        log.info('payout not settled yet; will try again', fields);
+    }
+  }
+
+  private logFor(payout: ClaimedPayout): JsonLogger {
+    return this.logger.child({
+      correlationId: payout.correlationId,
+      partId: payout.partId,
+      transferDate: payout.transferDate,
+      bankTransactionId: payout.bankTransactionId,
+    });
   }
 }

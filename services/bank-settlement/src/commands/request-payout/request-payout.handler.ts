@@ -6,6 +6,7 @@ import { formatBankTransactionId, transferDateOf } from '../../payouts/bank-tran
 import { PayoutStatus } from '../../payouts/payout-decision';
 import { timingForRequest } from '../../payouts/payout-schedule';
 import { PayoutWorker } from '../../payouts/payout-worker';
+import { NewPayout, PayoutRequests } from './payout-requests';
 
 export interface PayoutAccepted {
   partId: string;
@@ -14,14 +15,6 @@ export interface PayoutAccepted {
   bankTransactionId?: string;
   /** For a SCHEDULED payout: when it will be released (09:00 KST on the next business day). */
   releaseAt?: string;
-}
-
-/** A payout row as row_to_json gives it (times as ISO text). */
-interface ExistingPayoutRow {
-  status: PayoutStatus;
-  transfer_date: string | null;
-  bank_transaction_id: string | null;
-  release_at: string | null;
 }
 
 @Controller()
@@ -36,24 +29,20 @@ export class RequestPayoutHandler {
    * gets its bank transaction id now, so the id is durable before any money can move. A payout accepted after its
    * issuer's cut-off or on a non-business day is SCHEDULED (no id yet; the releaser allocates one on the day it is
    * released) and PayoutScheduled is emitted in the same transaction. part_id is the key, so a repeated command
-   * finds the first payout instead of making a second.
+   * finds the first payout instead of making a second. The insert is left to the end of the transaction, one for
+   * the group.
    */
   @MessagePattern(RequestPayout.name)
   async handle(@Payload() command: RequestPayout, @Ctx() ctx: MessageContext): Promise<PayoutAccepted> {
     const log = this.logger.child({ correlationId: ctx.envelope.correlationId, messageId: ctx.envelope.id, partId: command.partId });
-    // One round trip for what was four (this runs once per part): the payout this part may already have, the account
-    // recorded from here (the ledger only sends verified own accounts, sealed, and signed so no one else can send
-    // this command), the account's owner, and the next bank transaction id. A number taken and not used (a repeated
-    // command, a scheduled payout) is simply never used.
-    const [{ existing, owner, next_id }]: { existing: ExistingPayoutRow | null; owner: string | null; next_id: string }[] = await ctx.tx.query(
-      `WITH account AS (
-         INSERT INTO payout_accounts (account_id, person_id, bank_code, sealed_account_number, verified_at)
-         VALUES ($2, $3, $4, $5, $6) ON CONFLICT (account_id) DO NOTHING RETURNING person_id)
-       SELECT (SELECT row_to_json(p) FROM (SELECT status, transfer_date, bank_transaction_id, release_at FROM payouts WHERE part_id = $1) p) AS existing,
-              COALESCE((SELECT person_id FROM account), (SELECT person_id FROM payout_accounts WHERE account_id = $2))::text AS owner,
-              nextval('bank_transaction_seq')::text AS next_id`,
-      [command.partId, command.accountId, command.personId, command.bankCode, command.sealedAccountNumber, ctx.acceptedAt],
-    );
+    // Read with every other payout request of the transaction, in one statement (see PayoutRequests).
+    const requests = PayoutRequests.of(ctx);
+    const { existing, owner, next_id } = await requests.knownFor(command);
+    const record = (outcome: Pick<NewPayout, 'status' | 'transferDate' | 'bankTransactionId' | 'releaseAt' | 'failureCode' | 'failureReason'>) => requests.add({
+      partId: command.partId, personId: command.personId, accountId: command.accountId, amountWon: command.amountWon, issuer: command.issuer,
+      cashOutAcceptedAt: command.acceptedAt, correlationId: ctx.envelope.correlationId, causationId: ctx.envelope.id, acceptedAt: ctx.acceptedAt,
+      ...outcome,
+    });
     if (existing) {
       log.warn('payout already requested for this part; not creating another', { status: existing.status });
       return {
@@ -67,13 +56,7 @@ export class RequestPayoutHandler {
     if (owner !== command.personId) {
       const reason = owner === null ? 'no verified payout account with this id' : 'the payout account belongs to another person';
       // Kept as a FAILED row, so a repeated command gives the same answer and does not emit twice.
-      await ctx.tx.query(
-        `INSERT INTO payouts (part_id, person_id, account_id, amount_won, status, failure_code, failure_reason, correlation_id, causation_id,
-                              accepted_at, issuer, cash_out_accepted_at)
-         VALUES ($1, $2, $3, $4, 'FAILED', $5, $6, $7, $8, $9, $10, $11)`,
-        [command.partId, command.personId, command.accountId, command.amountWon, ErrorCodes.accountNotOwn, reason, ctx.envelope.correlationId,
-          ctx.envelope.id, ctx.acceptedAt, command.issuer, command.acceptedAt],
-      );
+      record({ status: 'FAILED', failureCode: ErrorCodes.accountNotOwn, failureReason: reason });
       const event: PayoutFailed = { partId: command.partId, code: ErrorCodes.accountNotOwn, reason };
       ctx.emit(messageDefinition(PayoutFailed.name)!, event, command.personId);
       log.warn('payout refused', { failureCode: ErrorCodes.accountNotOwn, reason, accountId: command.accountId });
@@ -83,13 +66,7 @@ export class RequestPayoutHandler {
     // The cut-off is judged by when the system accepted the cash-out, never by when this message is processed.
     const timing = timingForRequest(command);
     if (timing.mode === 'SCHEDULED') {
-      await ctx.tx.query(
-        `INSERT INTO payouts (part_id, person_id, account_id, amount_won, status, release_at, correlation_id, causation_id,
-                              accepted_at, issuer, cash_out_accepted_at)
-         VALUES ($1, $2, $3, $4, 'SCHEDULED', $5, $6, $7, $8, $9, $10)`,
-        [command.partId, command.personId, command.accountId, command.amountWon, timing.releaseAt, ctx.envelope.correlationId, ctx.envelope.id,
-          ctx.acceptedAt, command.issuer, command.acceptedAt],
-      );
+      record({ status: 'SCHEDULED', releaseAt: timing.releaseAt });
       const event: PayoutScheduled = { partId: command.partId, releaseAt: timing.releaseAt.toISOString() };
       ctx.emit(messageDefinition(PayoutScheduled.name)!, event, command.personId);
       log.info('payout scheduled', { amountWon: command.amountWon, issuer: command.issuer, cashOutAcceptedAt: command.acceptedAt, releaseAt: event.releaseAt });
@@ -98,13 +75,7 @@ export class RequestPayoutHandler {
 
     const transferDate = transferDateOf(ctx.acceptedAt);
     const bankTransactionId = formatBankTransactionId(BigInt(next_id));
-    await ctx.tx.query(
-      `INSERT INTO payouts (part_id, person_id, account_id, amount_won, status, transfer_date, bank_transaction_id, correlation_id, causation_id,
-                            accepted_at, issuer, cash_out_accepted_at)
-       VALUES ($1, $2, $3, $4, 'PENDING', $5, $6, $7, $8, $9, $10, $11)`,
-      [command.partId, command.personId, command.accountId, command.amountWon, transferDate, bankTransactionId, ctx.envelope.correlationId,
-        ctx.envelope.id, ctx.acceptedAt, command.issuer, command.acceptedAt],
-    );
+    record({ status: 'PENDING', transferDate, bankTransactionId });
     log.info('payout accepted', { amountWon: command.amountWon, issuer: command.issuer, transferDate, bankTransactionId });
     // Not yet committed: the kick only shortens the wait; the worker's poll would find it anyway.
     setImmediate(() => this.worker.kick());
