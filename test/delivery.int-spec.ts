@@ -14,7 +14,7 @@ import { createTestDatabase, kafkaBrokers, randomName, TestDatabase, waitFor } f
 class ProbeTables1764000009000 implements MigrationInterface {
   name = 'ProbeTables1764000009000';
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE TABLE effects (id bigserial PRIMARY KEY, message_id uuid NOT NULL, person_id uuid NOT NULL)`);
+    await q.query(`CREATE TABLE effects (id bigserial PRIMARY KEY, message_id uuid NOT NULL, person_id uuid NOT NULL, tx bigint NOT NULL DEFAULT txid_current())`);
   }
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE effects`);
@@ -333,4 +333,28 @@ describe('delivery guarantees of the messaging library', () => {
       }
     });
   }
+
+  it('shares one transaction among other people\'s messages around a side-by-side one, keeping each person\'s order', async () => {
+    const { replyTopic, replies, reader } = await readReplies('waves');
+    try {
+      const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+      const lookup = (key: string) => buildEnvelope(messageDefinition(LookupPoints.name)!, { assertion: 'lookup-between-consents' }, { key, replyTo: replyTopic });
+      const sent = [consentGranted(randomUUID(), a), lookup(b), consentGranted(randomUUID(), c), consentGranted(randomUUID(), a), lookup(a), consentGranted(randomUUID(), a)];
+      // One partition, one produce request: the consumer gets them as one batch.
+      await producer.send({ topic: topics.issuerCommands, acks: -1, messages: sent.map((e) => ({ key: e.key, partition: 0, value: JSON.stringify(e) })) });
+      const effectOf = async (id: string) => (await db.query(`SELECT id::int, tx::text FROM probe.effects WHERE message_id = $1`, [id])).rows[0] as { id: number; tx: string } | undefined;
+      await waitFor(async () => (await effectOf(sent[5].id)) !== undefined, { description: 'the last message to be applied' });
+      const [firstA, lookupB, consentC, secondA, lookupA, thirdA] = await Promise.all(sent.map((e) => effectOf(e.id)));
+      // The consents ahead of any side-by-side message of their person: one transaction.
+      expect(new Set([firstA!.tx, consentC!.tx, secondA!.tx]).size).toBe(1);
+      // The two lookups side by side, committed together; the consent after a's lookup waits for it.
+      expect(lookupA!.tx).toBe(lookupB!.tx);
+      expect(thirdA!.tx).not.toBe(firstA!.tx);
+      expect(lookupA!.id).toBeLessThan(thirdA!.id);
+      expect(secondA!.id).toBeLessThan(lookupA!.id);
+      expect([sent[1], sent[4]].every((r) => replies.get(r.id)?.ok === true)).toBe(true);
+    } finally {
+      await reader.disconnect();
+    }
+  });
 });

@@ -182,20 +182,17 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
   }
 
   /**
-   * Consecutive messages whose handlers only touch the database share one transaction (one BEGIN/COMMIT, one
-   * inbox insert, one outbox insert, one relay kick): on this machine every round trip to PostgreSQL is a
-   * system call pair, and they were most of the services' CPU. Anything else runs alone, as before.
+   * Messages whose handlers only touch the database share one transaction (one BEGIN/COMMIT, one inbox insert, one
+   * outbox insert, one relay kick): on this machine every round trip to PostgreSQL is a system call pair, and they
+   * were most of the services' CPU. Order is kept per key (the person), which is all Kafka orders by: the chunk is
+   * worked in waves, each taking every key's next messages up to (and including) the first that cannot share the
+   * transaction. A wave runs its shared transaction first, then its side-by-side messages, then the rest one by one,
+   * so a message that calls out no longer splits the messages of other people around it into small transactions.
    */
   private async consumeChunk(messages: KafkaMessage[], topic: string, partition: number): Promise<void> {
-    // A run of consecutive messages handled the same way: together in one transaction, or side by side.
-    let run: Ready[] = [];
-    let runKind: 'together' | 'side by side' = 'together';
+    type Planned = { key: string; message: KafkaMessage; step: Exclude<Step, { kind: 'ignore' | 'busy' }> };
+    let remaining: Planned[] = [];
     const busy: { envelope: MessageEnvelope; reason: string; retryAfterMs: number }[] = [];
-    const flush = async () => {
-      if (run.length > 0 && runKind === 'together') await this.processGroup(run);
-      if (run.length > 0 && runKind === 'side by side') await this.processSideBySide(run);
-      run = [];
-    };
     for (const message of messages) {
       const step = await this.prepare(message, topic, partition);
       if (step.kind === 'ignore') continue;
@@ -203,20 +200,42 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
         busy.push(step);
         continue;
       }
-      if (step.kind === 'refuse') {
-        await flush();
-        await this.reject(message, step.source, step.envelope, step.error, 1);
-      } else if (step.ready.groupable || step.ready.sideBySide) {
-        const kind = step.ready.groupable ? 'together' : 'side by side';
-        if (kind !== runKind) await flush();
-        runKind = kind;
-        run.push(step.ready);
-      } else {
-        await flush();
-        await this.processAlone(step.ready);
-      }
+      // Kafka's own key: what chose the partition and what Kafka keeps in order (unkeyed messages count as one key).
+      const key = message.key?.toString() ?? '';
+      remaining.push({ key, message, step });
     }
-    await flush();
+    while (remaining.length > 0) {
+      const together: Ready[] = [];
+      const sideBySide: Ready[] = [];
+      const alone: Planned[] = [];
+      const later: Planned[] = [];
+      // A key waits for the rest of the wave after its first message that cannot share the transaction; after a
+      // side-by-side one, only more side-by-side ones of that key may still join it (they do not depend on one another).
+      const waiting = new Map<string, 'all' | 'all but side by side'>();
+      for (const planned of remaining) {
+        const { key, step } = planned;
+        const ready = step.kind === 'ready' ? step.ready : undefined;
+        const waits = waiting.get(key);
+        if (waits === 'all' || (waits !== undefined && !ready?.sideBySide)) {
+          waiting.set(key, 'all');
+          later.push(planned);
+        } else if (ready?.groupable) together.push(ready);
+        else if (ready?.sideBySide) {
+          waiting.set(key, 'all but side by side');
+          sideBySide.push(ready);
+        } else {
+          waiting.set(key, 'all');
+          alone.push(planned);
+        }
+      }
+      if (together.length > 0) await this.processGroup(together);
+      if (sideBySide.length > 0) await this.processSideBySide(sideBySide);
+      for (const { message, step } of alone) {
+        if (step.kind === 'refuse') await this.reject(message, step.source, step.envelope, step.error, 1);
+        else await this.processAlone(step.ready);
+      }
+      remaining = later;
+    }
     if (busy.length > 0) await this.answerBusy(busy);
   }
 
