@@ -148,6 +148,7 @@ export class PayoutStore {
                 failure_code = COALESCE(d.failure_code, p.failure_code), failure_reason = COALESCE(d.failure_reason, p.failure_reason), updated_at = now()
            FROM d
           WHERE p.part_id = d.part_id AND p.lease_token = d.lease_token
+            AND p.part_id = ANY($3::uuid[]) -- lets the planner reach the rows by key instead of scanning the table
          RETURNING p.part_id, d.lease_token),
        attempt AS (
          INSERT INTO payout_attempts (part_id, call, transfer_date, bank_transaction_id, outcome, detail, decision)
@@ -159,7 +160,7 @@ export class PayoutStore {
            FROM jsonb_to_recordset($2::jsonb) AS e(n int, part_id uuid, lease_token uuid, message_id uuid, topic text, message_key text, message_type text, value jsonb)
           WHERE (e.part_id, e.lease_token) IN (SELECT part_id, lease_token FROM held) ORDER BY e.n)
        SELECT part_id::text AS part_id, lease_token::text AS lease_token FROM held`,
-      [JSON.stringify(rows), JSON.stringify(messages)],
+      [JSON.stringify(rows), JSON.stringify(messages), outcomes.map((o) => o.payout.partId)],
     );
     const applied = new Set(held.map((h) => `${h.part_id}/${h.lease_token}`));
     return outcomes.map(({ payout }, i) => (applied.has(`${payout.partId}/${payout.leaseToken}`) ? { applied: true, ...results[i] } : { applied: false }));
