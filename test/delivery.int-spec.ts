@@ -357,4 +357,23 @@ describe('delivery guarantees of the messaging library', () => {
       await reader.disconnect();
     }
   });
+
+  it('absorbs a side-by-side request delivered again within a chunk, and answers the others in that chunk once', async () => {
+    const { replyTopic, replies, reader } = await readReplies('chunk-redelivered');
+    try {
+      const key = randomUUID();
+      const lookup = () => buildEnvelope(messageDefinition(LookupPoints.name)!, { assertion: 'lookup-delivered-again' }, { key, replyTo: replyTopic });
+      const [first, second, third] = [lookup(), lookup(), lookup()];
+      const send = (envelopes: typeof first[]) => producer.send({ topic: topics.issuerCommands, acks: -1, messages: envelopes.map((e) => ({ key, value: JSON.stringify(e) })) });
+      await send([first, second]);
+      await waitFor(async () => replies.has(first.id) && replies.has(second.id), { description: 'the first two answered' });
+      await send([first, third]);
+      await waitFor(async () => replies.has(third.id), { description: 'the third answered' });
+      const effects = (await db.query(`SELECT message_id FROM probe.effects WHERE person_id = $1 ORDER BY id`, [key])).rows.map((r) => r.message_id);
+      expect(effects).toHaveLength(3);
+      expect(new Set(effects)).toEqual(new Set([first.id, second.id, third.id]));
+    } finally {
+      await reader.disconnect();
+    }
+  });
 });

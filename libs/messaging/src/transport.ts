@@ -40,7 +40,8 @@ export const CALLS_OUT = { [CALLS_OUT_KEY]: true } as const;
  * (a lookup: a read that refreshes snapshots): a chunk of them runs side by side, and what they did is committed in
  * one transaction begun only after the last has answered (or at a handler's first direct ctx.tx.query), so no
  * database connection is held while card companies are waited on. A side-by-side handler should leave its writes to
- * ctx.work (flushed once for the chunk). A redelivery may run the handler again (see processClaimingLast).
+ * ctx.work (flushed once for the chunk), and add to it only once it can no longer fail: what a failed handler left
+ * there is committed with the others. A redelivery may run the handler again (see processClaimingLast).
  */
 export const SIDE_BY_SIDE_KEY = 'sideBySide';
 export const CALLS_OUT_SIDE_BY_SIDE = { [CALLS_OUT_KEY]: true, [SIDE_BY_SIDE_KEY]: true } as const;
@@ -388,7 +389,22 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
       await runner.release();
     }
     if (wrote) this.runtime.relay.kick();
-    for (const ready of alone) await this.processAlone(ready);
+    await this.processEachAlone(alone);
+  }
+
+  /**
+   * Each in its own transaction, up to half a chunk at once (a chunk has distinct ids), so the fallback of a whole
+   * chunk takes about two lookups' time, not the sum of them. The first failure (a dead letter the broker would not
+   * take) fails the chunk only after every message already started has ended, so a retry never runs beside its own
+   * leftovers.
+   */
+  private async processEachAlone(run: Ready[]): Promise<void> {
+    let failure: { error: unknown } | undefined;
+    for (let from = 0; from < run.length && !failure; from += SIDE_BY_SIDE_MAX / 2) {
+      const slice = run.slice(from, from + SIDE_BY_SIDE_MAX / 2);
+      await Promise.all(slice.map((ready) => this.processAlone(ready).catch((error) => void (failure ??= { error }))));
+    }
+    if (failure) throw failure.error;
   }
 
   /** One message in its own transaction, retried with back-off while its failure is retriable. */

@@ -8,7 +8,7 @@ const kst = (dateTime: string) => new Date(`${dateTime}+09:00`);
 const MIN = 60_000;
 
 /** A worker over a database that has `due` due payouts, queued `elapsedMs` ago, and a bank that pays. */
-function given(at: string, elapsedMs = MIN, due = 1) {
+function given(at: string, elapsedMs = MIN, due = 1, failJointRecord = false) {
   const clock = new ManualClock(kst(at));
   const claims: unknown[] = [];
   const records: { rows: { part_id: string; status: string }[]; events: { part_id: string; message_type: string }[] }[] = [];
@@ -17,6 +17,7 @@ function given(at: string, elapsedMs = MIN, due = 1) {
     query: async (sql: string, params: string[] = []) => {
       if (sql.includes('INSERT INTO payout_attempts')) {
         const rows = JSON.parse(params[0]) as { part_id: string; status: string }[];
+        if (failJointRecord && rows.length > 1) throw new Error('one of the rows is refused');
         records.push({ rows, events: JSON.parse(params[1]) });
         return rows.map((r) => ({ part_id: r.part_id }));
       }
@@ -72,5 +73,12 @@ describe('payout worker and maintenance windows', () => {
     expect(records).toHaveLength(1);
     expect(records[0].rows.map((r) => r.status)).toEqual(['PAID', 'PAID', 'PAID']);
     expect(records[0].events.map((e) => [e.part_id, e.message_type])).toEqual(records[0].rows.map((r) => [r.part_id, 'PayoutSettled']));
+  });
+
+  it('given a batch whose joint record fails, then each outcome is recorded on its own', async () => {
+    const { worker, records } = given('2026-11-27T10:00:00', MIN, 3, true);
+    await expect(worker.runOnce()).resolves.toBe(3);
+    expect(records.map((r) => r.rows.length)).toEqual([1, 1, 1]);
+    expect(records.flatMap((r) => r.events.map((e) => e.message_type))).toEqual(['PayoutSettled', 'PayoutSettled', 'PayoutSettled']);
   });
 });

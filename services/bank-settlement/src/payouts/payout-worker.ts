@@ -72,15 +72,25 @@ export class PayoutWorker implements OnModuleInit, OnModuleDestroy {
     const outcomes = (await Promise.all(claimed.map((payout) => this.callBank({ ...payout, elapsedMs: workingElapsedMs(payout.elapsedMs, now) }))))
       .filter((o): o is PayoutOutcome => o !== undefined);
     if (outcomes.length === 0) return claimed.length;
-    let recorded: Recorded[];
+    let recorded: (Recorded | undefined)[];
     try {
       recorded = await this.store.recordAll(outcomes, this.clock.now());
     } catch (error) {
-      this.logger.error('payout outcomes not recorded; their leases will expire and they will be retried', { error, payouts: outcomes.length });
-      return claimed.length;
+      // One bad outcome must not cost the others theirs (a completed transfer would wait for its lease to expire).
+      this.logger.warn('payout outcomes not recorded together; recording them one by one', { error, payouts: outcomes.length });
+      recorded = [];
+      for (const outcome of outcomes) {
+        recorded.push(await this.store.recordAll([outcome], this.clock.now()).then(([one]) => one, (oneError: unknown) => {
+          this.logFor(outcome.payout).error('payout outcome not recorded; its lease will expire and it will be retried', { error: oneError });
+          return undefined;
+        }));
+      }
     }
-    if (recorded.some((r) => r.applied)) this.runtime.relay.kick();
-    outcomes.forEach((o, i) => this.logRecorded(o, recorded[i]));
+    if (recorded.some((r) => r?.applied)) this.runtime.relay.kick();
+    outcomes.forEach((o, i) => {
+      const r = recorded[i];
+      if (r) this.logRecorded(o, r);
+    });
     return claimed.length;
   }
 

@@ -65,9 +65,11 @@ export class PayoutRequests implements DeferredWork {
   /** What is known for this command: read with every other of the transaction on first use (alone if it was not among them). */
   async knownFor(command: Requested): Promise<KnownForPayout> {
     const ahead = this.readAhead.some((r) => r.partId === command.partId && r.accountId === command.accountId);
-    if (!ahead) return (await this.read([command])).get(command.partId)!;
-    this.known ??= this.read(this.readAhead);
-    return (await this.known).get(command.partId)!;
+    const known = ahead ? await (this.known ??= this.read(this.readAhead)) : await this.read([command]);
+    // uuid::text is lower case; the command's id may not be.
+    const found = known.get(command.partId.toLowerCase());
+    if (!found) throw new Error(`no read for part ${command.partId}`);
+    return found;
   }
 
   add(row: NewPayout): void {

@@ -33,6 +33,17 @@ describe('lookups of one chunk', () => {
     await expect(Promise.all([reads.read(ALICE), reads.read(BOB)])).rejects.toThrow('connection lost');
   });
 
+  it('fails only the lookups of a person whose snapshot cannot be read, and finds a person asked for in capitals', async () => {
+    const query = jest.fn().mockResolvedValue([
+      { person_id: ALICE, consents: [], snapshots: [{ program: 'KB_POINTREE', balance: '1e30', expiring: [], as_of: '2026-12-01T00:00:00Z' }] },
+      { person_id: BOB, consents: [{ issuer: 'KB', ci: 'ci-b' }], snapshots: [] },
+    ]);
+    const reads = LookupReads.of(contextWith(new TransactionWork()), { query } as unknown as DataSource);
+    const [alice, bob] = await Promise.allSettled([reads.read(ALICE), reads.read(BOB.toUpperCase())]);
+    expect(alice).toMatchObject({ status: 'rejected', reason: expect.objectContaining({ message: expect.stringContaining('out of range') }) });
+    expect(bob).toEqual({ status: 'fulfilled', value: { consents: [{ issuer: 'KB', ci: 'ci-b' }], snapshots: [] } });
+  });
+
   it('writes every fresh balance of the chunk in one statement, keeping the newer of two answers for one program', async () => {
     const query = jest.fn().mockResolvedValue([]);
     const ctx = contextWith(new TransactionWork(), query);

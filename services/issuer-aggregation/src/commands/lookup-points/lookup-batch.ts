@@ -55,9 +55,14 @@ export class LookupReads implements DeferredWork {
       );
       const byPerson = new Map(rows.map((r) => [r.person_id, r]));
       for (const [personId, list] of waiting) {
-        const row = byPerson.get(personId);
-        const record = { consents: row?.consents ?? [], snapshots: (row?.snapshots ?? []).map(toSnapshot) };
-        for (const w of list) w.resolve(record);
+        // One person's unreadable snapshot fails that person's lookups only; uuid text comes back lower case.
+        try {
+          const row = byPerson.get(personId.toLowerCase());
+          const record = { consents: row?.consents ?? [], snapshots: (row?.snapshots ?? []).map(toSnapshot) };
+          for (const w of list) w.resolve(record);
+        } catch (error) {
+          for (const w of list) w.reject(error);
+        }
       }
     } catch (error) {
       for (const list of waiting.values()) for (const w of list) w.reject(error);
