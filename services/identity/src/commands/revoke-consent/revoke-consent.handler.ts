@@ -3,6 +3,7 @@ import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { ConsentRecorded, ConsentRevoked, messageDefinition, RevokeConsent } from '@pointsweep/contracts';
 import { AssertionVerifier, MessageContext, MessagingRuntime } from '@pointsweep/messaging';
 import { personFromAssertion } from '../../identity-record';
+import { ConsentGrants } from '../grant-consent/consent-grants';
 
 @Controller()
 export class RevokeConsentHandler {
@@ -21,6 +22,8 @@ export class RevokeConsentHandler {
   async handle(@Payload() command: RevokeConsent, @Ctx() ctx: MessageContext): Promise<ConsentRecorded> {
     const person = await personFromAssertion(ctx.tx, this.verifier, command.assertion, ctx.acceptedAt);
     const log = this.runtime.logFor(ctx.envelope);
+    // Grants earlier in this transaction are written first, so this revoke sees them.
+    await ConsentGrants.of(ctx).flush();
     const revoked: unknown[] = await ctx.tx.query(
       `UPDATE consents SET status = 'REVOKED', updated_at = $3
        WHERE person_id = $1 AND issuer = $2 AND status <> 'REVOKED'
