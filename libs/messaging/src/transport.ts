@@ -3,7 +3,7 @@ import { ArgumentsHost, Catch } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { KafkaMessage } from 'kafkajs';
-import { EntityManager } from 'typeorm';
+import { EntityManager, QueryRunner } from 'typeorm';
 import { lastValueFrom, Observable, throwError } from 'rxjs';
 import { ErrorCodes, isRetriable, MessageDefinition, MessageEnvelope, PointsweepError, ReplyPayload } from '@pointsweep/contracts';
 import { ConsumerLoop } from './consumer-loop';
@@ -120,6 +120,25 @@ const NEVER_ANSWERED = new Set<string>([MessageErrorCodes.invalidReplyTopic, Mes
 const NOT_RECORDED = new Set<string>([MessageErrorCodes.idReused, MessageErrorCodes.notAuthentic]);
 
 type InboxQuery = (sql: string, parameters: unknown[]) => Promise<{ content_digest?: string | null; message_id?: string }[]>;
+
+/**
+ * A transaction on the runner begun only when first needed: by begin(), or by a query through one of the managers
+ * txTouching gives (each marks its own flag, so a caller can tell which handler wrote).
+ */
+function lazyTransaction(runner: QueryRunner): { begin: () => Promise<void>; txTouching: (touched?: { yes: boolean }) => EntityManager } {
+  let begun: Promise<void> | undefined;
+  const begin = () => (begun ??= runner.startTransaction());
+  const txTouching = (touched = { yes: false }) => new Proxy(runner.manager, {
+    get: (target, property, receiver) => property === 'query'
+      ? async (query: string, parameters?: unknown[]) => {
+        touched.yes = true;
+        await begin();
+        return target.query(query, parameters);
+      }
+      : Reflect.get(target, property, receiver),
+  });
+  return { begin, txTouching };
+}
 
 /** The same id with other content is no redelivery. */
 function idReused(messageId: string): PointsweepError {
@@ -341,24 +360,12 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     if (chunk.length === 1) return this.processAlone(chunk[0]);
     const acceptedAt = this.runtime.clock.now();
     const runner = this.runtime.dataSource.createQueryRunner();
-    let begun: Promise<void> | undefined;
-    const begin = () => (begun ??= runner.startTransaction());
+    const { begin, txTouching } = lazyTransaction(runner);
     const work = new TransactionWork(chunk.map((r) => r.payload));
     const outcomes = await Promise.all(chunk.map(async (ready) => {
       const touched = { yes: false };
-      const tx = new Proxy(runner.manager, {
-        get: (target, property, receiver) => property === 'query'
-          ? async (query: string, parameters?: unknown[]) => {
-            touched.yes = true;
-            await begin();
-            return target.query(query, parameters);
-          }
-          : Reflect.get(target, property, receiver),
-      });
-      const context = new MessageContext(ready.envelope, tx, acceptedAt, this.runtime.topics, work);
       try {
-        const result = await lastValueFrom(this.transformToObservable(await ready.handler(ready.payload, context)), { defaultValue: undefined });
-        return { ready, ran: { envelope: ready.envelope, handler: ready.handler, context, result } };
+        return { ready, ran: await this.runHandler(ready, txTouching(touched), acceptedAt, work) };
       } catch (error) {
         return { ready, failed: { error, touched: touched.yes } };
       }
@@ -504,13 +511,18 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
   private async runHandlers(messages: Pick<Ready, 'envelope' | 'payload' | 'handler'>[], tx: EntityManager, acceptedAt: Date): Promise<PendingMessage[]> {
     const work = new TransactionWork(messages.map((m) => m.payload));
     const ran: HandlerRun[] = [];
-    for (const { envelope, payload, handler } of messages) {
-      const context = new MessageContext(envelope, tx, acceptedAt, this.runtime.topics, work);
-      const result = await lastValueFrom(this.transformToObservable(await handler(payload, context)), { defaultValue: undefined });
-      ran.push({ envelope, handler, context, result });
-    }
+    for (const message of messages) ran.push(await this.runHandler(message, tx, acceptedAt, work));
     await work.flush();
     return this.outputsOf(ran);
+  }
+
+  /** One handler in the given transaction, with the transaction's shared deferred work. */
+  private async runHandler(
+    { envelope, payload, handler }: Pick<Ready, 'envelope' | 'payload' | 'handler'>, tx: EntityManager, acceptedAt: Date, work: TransactionWork,
+  ): Promise<HandlerRun> {
+    const context = new MessageContext(envelope, tx, acceptedAt, this.runtime.topics, work);
+    const result = await lastValueFrom(this.transformToObservable(await handler(payload, context)), { defaultValue: undefined });
+    return { envelope, handler, context, result };
   }
 
   /** What the handlers emitted and, for each command with replyTo, its reply. */
@@ -569,16 +581,8 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
   private async processClaimingLast(envelope: MessageEnvelope, payload: object, handler: MessageHandler): Promise<void> {
     const acceptedAt = this.runtime.clock.now();
     const runner = this.runtime.dataSource.createQueryRunner();
-    let begun: Promise<void> | undefined;
-    const begin = () => (begun ??= runner.startTransaction());
-    const lazyTx = new Proxy(runner.manager, {
-      get: (target, property, receiver) => property === 'query'
-        ? async (query: string, parameters?: unknown[]) => {
-          await begin();
-          return target.query(query, parameters);
-        }
-        : Reflect.get(target, property, receiver),
-    });
+    const { begin, txTouching } = lazyTransaction(runner);
+    const lazyTx = txTouching();
     let wrote = false;
     const digest = contentDigest(envelope);
     // Always on this message's own connection: a second one from the pool could wait forever with the pool full.
