@@ -16,18 +16,20 @@ describe('the launch-day benchmark at a small scale', () => {
     await system?.close();
   });
 
+  const target = () => ({
+    client: async () => system.client,
+    brokers: system.config.kafkaBrokers,
+    prefix: system.prefix,
+    simulatorsUrl: system.simulatorsUrl,
+    simulatorsSeed: system.prefix,
+    ledgerDatabaseUrl: system.database.url,
+    ledgerSchema: 'ledger',
+  });
+
   it('sweeps every person\'s programs to a terminal or scheduled state, and the ledger audit and the bench\'s count pass', async () => {
     const result = await runBench(
       { people: 40, issuersPerPerson: 5, rampSeconds: 5, durationSeconds: 15, concurrency: 20, lookupOnlyShare: 0.1, drainSeconds: 90, pollIntervalMs: 250 },
-      {
-        client: async () => system.client,
-        brokers: system.config.kafkaBrokers,
-        prefix: system.prefix,
-        simulatorsUrl: system.simulatorsUrl,
-        simulatorsSeed: system.prefix,
-        ledgerDatabaseUrl: system.database.url,
-        ledgerSchema: 'ledger',
-      },
+      target(),
     );
     const failed = result.audit.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
     expect(failed).toEqual([]);
@@ -42,5 +44,28 @@ describe('the launch-day benchmark at a small scale', () => {
     expect(result.cashOuts.recordedAcceptedToTerminalMs.count).toBe(result.cashOuts.parts);
     expect(result.timeline.reduce((n, b) => n + b.recordedAcceptedToTerminalMs.count, 0)).toBe(result.cashOuts.parts);
     expect(result.cashOuts.recordedAcceptedToTerminalMs.p50).toBeGreaterThanOrEqual(0);
+  }, 240_000);
+
+  it('in a sweep phase, people sweep one after another at the offered rate once all are onboarded, and the audit passes', async () => {
+    const people = 20;
+    const result = await runBench(
+      {
+        people, issuersPerPerson: 3, rampSeconds: 1, durationSeconds: 3, concurrency: people, lookupOnlyShare: 0.1, drainSeconds: 90, pollIntervalMs: 250,
+        sweepRate: 10, seed: 7,
+      },
+      target(),
+    );
+    const failed = result.audit.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+    expect(failed).toEqual([]);
+    expect(result.people.failures).toEqual({});
+    expect(result.people).toMatchObject({ started: people, finished: people, failed: 0 });
+    const sweepers = people - result.people.lookupOnly;
+    expect(result.cashOuts.accepted).toBe(sweepers);
+    // The phase lasts the planned parts at 10 parts/s (3 card companies, 3–5 programs a person) and holds the sweeps.
+    expect(result.steadyWindowSeconds).toBeGreaterThanOrEqual((sweepers * 3) / 10);
+    expect(result.steadyWindowSeconds).toBeLessThanOrEqual((sweepers * 5) / 10);
+    expect(result.cashOuts.recordedInSteadyMs.count).toBeGreaterThan(result.cashOuts.parts / 2);
+    expect(result.cashOuts.settledPerSecondSteady).toBeGreaterThan(3);
+    expect(result.cashOuts.settledPerSecondSteady).toBeLessThan(15);
   }, 240_000);
 });

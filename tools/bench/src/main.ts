@@ -26,6 +26,9 @@ const USAGE = `npm run bench -- [load|ledger-append|all|chaos] [options]     (np
                           figures are the phase's (needs --concurrency ≥ --people) (${DEFAULT_BENCH_OPTIONS.lookupPhaseSeconds})
     --lookup-rate R       in the lookup phase, R lookups/s offered by all people together, each person on a fixed
                           schedule, latency counted from the scheduled start (0: back to back) (${DEFAULT_BENCH_OPTIONS.lookupRate})
+    --sweep-rate R        a sweep phase: once all people are onboarded and looked up, they sweep one after another on a
+                          fixed schedule offering R parts/s (the phase lasts their parts / R seconds); the parts/s,
+                          latency and CPU figures are the phase's (needs --concurrency ≥ --people) (${DEFAULT_BENCH_OPTIONS.sweepRate})
     --seed N              population seed (${DEFAULT_BENCH_OPTIONS.seed})
     --brokers, --prefix, --simulators, --simulators-seed, --ledger-db, --ledger-schema   the target (npm start's defaults)
   ledger-append: the ledger's appendJournals vs pgbench on a scratch database
@@ -53,7 +56,7 @@ async function main(): Promise<number> {
     options: {
       people: { type: 'string' }, ramp: { type: 'string' }, duration: { type: 'string' }, concurrency: { type: 'string' },
       'lookup-only': { type: 'string' }, issuers: { type: 'string' }, 'average-won': { type: 'string' }, 'poll-ms': { type: 'string' },
-      drain: { type: 'string' }, clients: { type: 'string' }, 'lookups-per-person': { type: 'string' }, 'lookup-phase': { type: 'string' }, 'lookup-rate': { type: 'string' }, seed: { type: 'string' }, 'timeout-ms': { type: 'string' },
+      drain: { type: 'string' }, clients: { type: 'string' }, 'lookups-per-person': { type: 'string' }, 'lookup-phase': { type: 'string' }, 'lookup-rate': { type: 'string' }, 'sweep-rate': { type: 'string' }, seed: { type: 'string' }, 'timeout-ms': { type: 'string' },
       brokers: { type: 'string' }, prefix: { type: 'string' }, simulators: { type: 'string' }, 'simulators-seed': { type: 'string' },
       'ledger-db': { type: 'string' }, 'ledger-schema': { type: 'string' },
       writers: { type: 'string' }, seconds: { type: 'string' }, batch: { type: 'string' }, 'pg-admin': { type: 'string' },
@@ -110,6 +113,7 @@ async function main(): Promise<number> {
         lookupsPerPerson: num(values['lookups-per-person'], 'lookups-per-person'),
         lookupPhaseSeconds: num(values['lookup-phase'], 'lookup-phase'),
         lookupRate: num(values['lookup-rate'], 'lookup-rate'),
+        sweepRate: num(values['sweep-rate'], 'sweep-rate'),
       }).filter(([, v]) => v !== undefined),
     ),
   });

@@ -26,10 +26,10 @@ export function benchMarkdown(r: BenchResult, command: string): string {
   out.push(`- Machine: ${machineSize()}; everything on the same box`);
   out.push(
     `- Options: ${o.people} people, ramp ${o.rampSeconds} s, arrival window ${o.durationSeconds} s, drain ≤ ${o.drainSeconds} s, concurrency ${o.concurrency}, ` +
-      `lookup-only share ${o.lookupOnlyShare}, ${o.lookupsPerPerson} lookup(s) per person, ${o.lookupPhaseSeconds ? `a ${o.lookupPhaseSeconds}-s lookup phase with everyone at once (the steady window)${o.lookupRate ? ` offering ${o.lookupRate} lookups/s on a fixed schedule` : ', back to back'}, ` : ''}${o.issuersPerPerson} card companies per person, average part ${o.averagePartWon} won, poll every ${o.pollIntervalMs} ms, ` +
+      `lookup-only share ${o.lookupOnlyShare}, ${o.lookupsPerPerson} lookup(s) per person, ${o.lookupPhaseSeconds ? `a ${o.lookupPhaseSeconds}-s lookup phase with everyone at once (the steady window)${o.lookupRate ? ` offering ${o.lookupRate} lookups/s on a fixed schedule` : ', back to back'}, ` : ''}${o.sweepRate ? `a sweep phase after everyone is onboarded (the steady window), offering ${o.sweepRate} parts/s on a fixed schedule, ` : ''}${o.issuersPerPerson} card companies per person, average part ${o.averagePartWon} won, poll every ${o.pollIntervalMs} ms, ` +
       `${o.clients} client(s), seed ${o.seed}`,
   );
-  out.push(`- Wall time ${fmt(r.wallSeconds, 1)} s; steady window (after the ramp, to the end of arrivals) ${fmt(r.steadyWindowSeconds, 1)} s`);
+  out.push(`- Wall time ${fmt(r.wallSeconds, 1)} s; steady window (${o.lookupPhaseSeconds || o.sweepRate ? 'the phase' : 'after the ramp, to the end of arrivals'}) ${fmt(r.steadyWindowSeconds, 1)} s`);
   out.push(
     `- People: ${r.people.started} started, ${r.people.finished} finished, ${r.people.failed} failed${r.people.failed ? ` (${JSON.stringify(r.people.failures)})` : ''}, ` +
       `${r.people.notStarted} not started (no slot before the cut-off), ${r.people.lookupOnly} looked up only`,
@@ -50,6 +50,7 @@ export function benchMarkdown(r: BenchResult, command: string): string {
         ['parts settled or scheduled /s (steady / overall / best 10 s)', `${fmt(c.settledPerSecondSteady, 1)} / ${fmt(c.settledPerSecondOverall, 1)} / ${fmt(c.peakSettledPer10s, 1)}`],
         [`accepted → part terminal, ms (poll resolution ${c.pollIntervalMs} ms, clock offset ±${fmt(c.clockOffsetUncertaintyMs)} ms)`, dist(c.acceptedToTerminalMs)],
         ['accepted → part terminal as the ledger recorded it (updated_at − accepted_at), ms', dist(c.recordedAcceptedToTerminalMs)],
+        ['the same, parts terminal in the steady window only, ms', dist(c.recordedInSteadyMs)],
         ['request sent → part terminal seen, ms', dist(c.sentToTerminalMs)],
         ['CPU s per settled part, steady (all processes / without the bench)', `${fmt(r.cpuSecondsPerSettledPart.allProcesses, 3)} / ${fmt(r.cpuSecondsPerSettledPart.withoutBench, 3)}`],
         ['machine busy in the steady window', `${fmt(r.machineBusyPercent, 0)} % of ${cpus().length} cores`],

@@ -51,6 +51,14 @@ export interface BenchOptions {
    * scheduled start, so a person running behind adds the delay to it rather than hiding it.
    */
   lookupRate: number;
+  /**
+   * A sweep phase offering this many parts per second (0: none): every person, once onboarded and looked up, waits
+   * until all are; then they sweep one after another on a fixed schedule (each person's turn comes when the parts of
+   * everyone before them have been offered at this rate), so the phase lasts the population's parts / rate seconds.
+   * The parts/s, latency and CPU figures are the phase's: the cash-out throughput without onboarding in the window.
+   * (One sweep per person: the ledger takes one cash-out per program per day.)
+   */
+  sweepRate: number;
 }
 
 export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
@@ -69,10 +77,11 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   lookupsPerPerson: 1,
   lookupPhaseSeconds: 0,
   lookupRate: 0,
+  sweepRate: 0,
 };
 
-/** Opens when every person expected has arrived (or given up); then the lookup phase runs until `to`. */
-class LookupPhase {
+/** Opens when every person expected has arrived (or given up); then the phase (lookups or sweeps) runs until `to`. */
+class Phase {
   private arrived = 0;
   private open!: () => void;
   readonly opened = new Promise<void>((resolve) => (this.open = resolve));
@@ -157,6 +166,8 @@ export interface BenchResult {
      * ledger's clock): what the saga took, without the poll interval and the status request's own way back.
      */
     recordedAcceptedToTerminalMs: Distribution;
+    /** The same, for parts the ledger recorded terminal inside the steady window. */
+    recordedInSteadyMs: Distribution;
     clockOffsetUncertaintyMs: number;
     pollIntervalMs: number;
   };
@@ -256,7 +267,7 @@ interface CashOutRecord {
 
 class Recorder {
   constructor(readonly runId: string) {}
-  phase?: LookupPhase;
+  phase?: Phase;
   readonly lookupLatencies: { at: number; ms: number }[] = [];
   readonly lookupStatuses: Record<string, number> = {};
   readonly lookupStatusesByIssuer: Record<string, Record<string, number>> = {};
@@ -327,6 +338,14 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   if (options.durationSeconds <= 0 || options.people <= 0) throw new Error('people and duration must be positive');
   const runId = `bench-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
   const plans = planPopulation(options);
+  // In a sweep phase, each sweeping person's turn: after the parts of everyone before them, offered at the rate.
+  const sweepTurnMs = new Map<number, number>();
+  let partsOffered = 0;
+  for (const p of plans.filter((p) => !p.lookupOnly)) {
+    sweepTurnMs.set(p.index, options.sweepRate > 0 ? (partsOffered / options.sweepRate) * 1000 : 0);
+    partsOffered += p.wonByProgram.size;
+  }
+  const sweepPhaseSeconds = options.sweepRate > 0 ? partsOffered / options.sweepRate : 0;
   const rec = new Recorder(runId);
 
   const clients: PointsweepClient[] = [];
@@ -352,13 +371,14 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   const start = Date.now();
   const arrivalEnd = start + options.durationSeconds * 1000;
   const lastStart = arrivalEnd + (options.drainSeconds * 1000) / 2;
-  const hardDeadline = arrivalEnd + (options.lookupPhaseSeconds + options.drainSeconds) * 1000;
+  const hardDeadline = arrivalEnd + (options.lookupPhaseSeconds + sweepPhaseSeconds + options.drainSeconds) * 1000;
   const steady = { from: start + Math.min(options.rampSeconds, options.durationSeconds) * 1000, to: arrivalEnd };
   if (steady.to - steady.from < 1000) steady.from = start; // no steady phase to speak of: use the whole window
-  if (options.lookupPhaseSeconds > 0) {
+  if (options.lookupPhaseSeconds > 0 && options.sweepRate > 0) throw new Error('a run has a lookup phase or a sweep phase, not both');
+  if (options.lookupPhaseSeconds > 0 || options.sweepRate > 0) {
     // Everyone waits for everyone: each person needs a slot of their own.
-    if (options.concurrency < options.people) throw new Error('a lookup phase needs --concurrency of at least --people');
-    rec.phase = new LookupPhase(options.people, options.lookupPhaseSeconds);
+    if (options.concurrency < options.people) throw new Error('a phase needs --concurrency of at least --people');
+    rec.phase = new Phase(options.people, options.lookupPhaseSeconds + sweepPhaseSeconds);
   }
   log(`${runId}: ${options.people} people over ${options.durationSeconds} s (ramp ${options.rampSeconds} s), concurrency ${options.concurrency}, hard stop in ${Math.round((hardDeadline - start) / 1000)} s`);
 
@@ -382,7 +402,7 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
       }
       rec.started++;
       const client = clients[plan.index % clients.length];
-      const run: Promise<void> = simulatePerson(plan, client, target, options, rec, hardDeadline, arrivalEnd)
+      const run: Promise<void> = simulatePerson(plan, client, target, options, rec, hardDeadline, arrivalEnd, sweepTurnMs.get(plan.index) ?? 0)
         .then(() => void rec.finished++)
         .catch((error) => {
           rec.fail(errorCode(error));
@@ -416,6 +436,8 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   const doneParts = allParts.filter((p) => p.doneSeenAt !== undefined);
   const acceptedToTerminal = doneParts.map((p) => p.doneSeenAt! - (p.acceptedAtSystem - offset));
   const sentToTerminal = doneParts.map((p) => p.doneSeenAt! - p.sentAt);
+  // With a phase, the figures of the steady window are those of the phase.
+  if (rec.phase?.window) Object.assign(steady, rec.phase.window);
   const settledInSteady = doneParts.filter((p) => p.doneSeenAt! >= steady.from && p.doneSeenAt! <= steady.to).length;
   let peak10 = 0;
   for (let t = start; t < end; t += 1000) {
@@ -436,8 +458,7 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   }
   const partStates: Record<string, number> = {};
   for (const p of allParts) partStates[p.state ?? 'UNSEEN'] = (partStates[p.state ?? 'UNSEEN'] ?? 0) + 1;
-  // With a lookup phase, the figures of the steady window are those of the phase.
-  if (rec.phase?.window) Object.assign(steady, rec.phase.window);
+
   const steadySecondsMeasured = (steady.to - steady.from) / 1000;
   const inWindow = rec.lookupLatencies.filter((l) => l.at >= steady.from && l.at <= steady.to);
   const lookupsInSteady = inWindow.length;
@@ -479,6 +500,7 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
       acceptedToTerminalMs: distribution(acceptedToTerminal),
       sentToTerminalMs: distribution(sentToTerminal),
       recordedAcceptedToTerminalMs: distribution(recorded.map((r) => r.ms)),
+      recordedInSteadyMs: distribution(recorded.filter((r) => r.at >= steady.from && r.at <= steady.to).map((r) => r.ms)),
       clockOffsetUncertaintyMs: Number.isFinite(upper) && Number.isFinite(lower) ? upper - lower : Number.NaN,
       pollIntervalMs: options.pollIntervalMs,
     },
@@ -515,6 +537,7 @@ async function verifyByPhone(plan: PersonPlan, client: PointsweepClient, sim: st
 
 async function simulatePerson(
   plan: PersonPlan, client: PointsweepClient, target: BenchTarget, options: BenchOptions, rec: Recorder, deadline: number, arrivalEnd: number,
+  sweepTurnMs: number,
 ): Promise<void> {
   const t0 = Date.now();
   const sim = target.simulatorsUrl;
@@ -572,7 +595,7 @@ async function simulatePerson(
     countStatuses(again.programs);
   };
   // The lookup phase: once everyone is here, all look up back to back until it ends.
-  if (rec.phase) {
+  if (rec.phase && options.lookupPhaseSeconds > 0) {
     rec.phase.arrive();
     await Promise.race([rec.phase.opened, sleepUntilDeadline(deadline - Date.now(), deadline)]);
     const phase = rec.phase.window ?? { from: 0, to: 0 };
@@ -588,14 +611,30 @@ async function simulatePerson(
   }
   // Looking again and again (a person refreshing their points), until the arrival window closes.
   for (let n = 1; n < options.lookupsPerPerson && Date.now() < arrivalEnd; n++) await lookAgain();
+  const sweepPhase = rec.phase && options.sweepRate > 0 ? rec.phase : undefined;
   if (plan.lookupOnly) {
     rec.lookupOnly++;
+    sweepPhase?.drop();
     return;
   }
 
   const parts = overview.programs.filter((p) => p.status !== 'UNAVAILABLE' && p.wonValue > 0).map((p) => ({ program: p.program, points: p.balance }));
   if (parts.length === 0) throw new Error('nothing to sweep');
-  const requestId = `${rec.runId}-${plan.index}`;
+  if (sweepPhase) {
+    // The sweep phase: once everyone is here, each sweeps at their turn.
+    sweepPhase.arrive();
+    await Promise.race([sweepPhase.opened, sleepUntilDeadline(deadline - Date.now(), deadline)]);
+    const turn = (sweepPhase.window?.from ?? 0) + sweepTurnMs;
+    if (turn > Date.now()) await sleepUntilDeadline(turn - Date.now(), deadline);
+  }
+  await sweepAndWatch(person, account.accountId, parts, `${rec.runId}-${plan.index}`, client, options, rec, deadline);
+}
+
+/** One cash-out of `parts`, then its status polled until every part is terminal or scheduled. */
+async function sweepAndWatch(
+  person: { personId: string; assertion: string }, accountId: string, parts: { program: string; points: number }[], requestId: string,
+  client: PointsweepClient, options: BenchOptions, rec: Recorder, deadline: number,
+): Promise<void> {
   const sentAt = Date.now();
   let view: CashOutView;
   // Whether any try may have been taken without the bench hearing of it (a reply that did not come in time, a client
@@ -604,7 +643,7 @@ async function simulatePerson(
   try {
     // The same request id every time: a resend after a lost reply returns the first result, never a second cash-out.
     // (The account's verification is ahead of this cash-out on the ledger's stream: "not own" here is a failure.)
-    view = await withRetry('cashOut', rec, deadline, () => client.cashOut({ assertion: person.assertion, requestId, accountId: account.accountId, parts }, person.personId)
+    view = await withRetry('cashOut', rec, deadline, () => client.cashOut({ assertion: person.assertion, requestId, accountId, parts }, person.personId)
       .catch((error: unknown) => {
         if (!definitelyNotTaken(error)) mayHaveBeenTaken = true;
         throw error;
