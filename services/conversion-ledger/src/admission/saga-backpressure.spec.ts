@@ -1,7 +1,7 @@
-import { admissionVerdict, backpressurePolicyFromEnv, openPartsLimit } from './saga-backpressure';
+import { admissionVerdict, backpressurePolicyFromEnv, nextOpenPartsLimit } from './saga-backpressure';
 
 describe('admission of new cash-outs by the saga backlog', () => {
-  const policy = { maxOpenParts: 150, minOpenParts: 30, targetSeconds: 2, windowMs: 10_000, sampleMs: 1000 };
+  const policy = { maxOpenParts: 2000, minOpenParts: 30, targetP90Ms: 1200, windowMs: 3000, sampleMs: 1000 };
 
   it('takes a cash-out while fewer parts than the limit are on their way', () => {
     expect(admissionVerdict(149, 150)).toBeUndefined();
@@ -22,33 +22,55 @@ describe('admission of new cash-outs by the saga backlog', () => {
     expect(admissionVerdict(150, 150, 500, () => 0.999)!.retryAfterMs).toBe(30_000);
   });
 
-  describe('sizes the backlog so an accepted part waits about the target time', () => {
-    it('given 230 parts finished in the last 10 s, when the target is 2 s, then 46 parts may be open', () => {
-      expect(openPartsLimit(230, policy)).toBe(46);
+  describe('steers the backlog by how long parts take', () => {
+    it('given parts finishing well within the target, when the limit turned work away, then it grows by half', () => {
+      expect(nextOpenPartsLimit({ limit: 100, openParts: 100, p90Ms: 400, limitReached: true }, policy)).toBe(150);
     });
 
-    it('given a faster saga, when it finishes 500 parts in 10 s, then the limit grows with it', () => {
-      expect(openPartsLimit(500, policy)).toBe(100);
+    it('given parts finishing just within the target, when the limit turned work away, then it grows by the headroom only', () => {
+      expect(nextOpenPartsLimit({ limit: 100, openParts: 100, p90Ms: 1000, limitReached: true }, policy)).toBe(120);
     });
 
-    it('given nothing finished yet (a cold system), then the floor still lets work in to be measured', () => {
-      expect(openPartsLimit(0, policy)).toBe(30);
+    it('given parts finishing later than the target, then it shrinks in proportion', () => {
+      expect(nextOpenPartsLimit({ limit: 1000, openParts: 1000, p90Ms: 1500, limitReached: true }, policy)).toBe(800);
     });
 
-    it('given a throughput beyond the ceiling, then the limit stops at the ceiling', () => {
-      expect(openPartsLimit(100_000, policy)).toBe(150);
+    it('given parts finishing far later than the target, then it shrinks by at most 40 % a sample', () => {
+      expect(nextOpenPartsLimit({ limit: 1000, openParts: 1000, p90Ms: 10_000, limitReached: false }, policy)).toBe(600);
     });
 
-    it('rounds a fractional rate up, never down to a smaller backlog than the rate allows', () => {
-      expect(openPartsLimit(231, policy)).toBe(47);
+    it('given nothing finished in the window (parts stuck, or a cold system), then it holds the limit even under pressure', () => {
+      expect(nextOpenPartsLimit({ limit: 300, openParts: 300, p90Ms: null, limitReached: true }, policy)).toBe(300);
+    });
+
+    it('given the limit held nothing back, then it drifts down towards twice what is open, a tenth a sample', () => {
+      expect(nextOpenPartsLimit({ limit: 1000, openParts: 100, p90Ms: 500, limitReached: false }, policy)).toBe(900);
+      expect(nextOpenPartsLimit({ limit: 1000, openParts: 480, p90Ms: 500, limitReached: false }, policy)).toBe(960);
+      expect(nextOpenPartsLimit({ limit: 1000, openParts: 700, p90Ms: 500, limitReached: false }, policy)).toBe(1000);
+    });
+
+    it('never goes below the floor (a cold system must be let in to be measured) nor above the ceiling', () => {
+      expect(nextOpenPartsLimit({ limit: 30, openParts: 30, p90Ms: 5000, limitReached: true }, policy)).toBe(30);
+      expect(nextOpenPartsLimit({ limit: 40, openParts: 0, p90Ms: null, limitReached: false }, policy)).toBe(36);
+      expect(nextOpenPartsLimit({ limit: 1900, openParts: 1900, p90Ms: 100, limitReached: true }, policy)).toBe(2000);
+    });
+
+    it('given a surge against a saga that keeps up, when it samples every second, then the limit reaches a thousand within ten samples', () => {
+      let limit = policy.minOpenParts;
+      let samples = 0;
+      while (limit < 1000) {
+        limit = nextOpenPartsLimit({ limit, openParts: limit, p90Ms: 600, limitReached: true }, policy);
+        samples++;
+      }
+      expect(samples).toBeLessThanOrEqual(10);
     });
   });
 
   it('reads its policy from the environment and refuses nonsense', () => {
-    expect(backpressurePolicyFromEnv({ LEDGER_MAX_OPEN_PARTS: '400', LEDGER_TARGET_PART_SECONDS: '3' })).toMatchObject({ maxOpenParts: 400, minOpenParts: 30, targetSeconds: 3, windowMs: 10_000 });
+    expect(backpressurePolicyFromEnv({ LEDGER_MAX_OPEN_PARTS: '400', LEDGER_TARGET_PART_P90_MS: '1500' })).toMatchObject({ maxOpenParts: 400, minOpenParts: 30, targetP90Ms: 1500, windowMs: 3000 });
     expect(() => backpressurePolicyFromEnv({ LEDGER_MAX_OPEN_PARTS: '0' })).toThrow(/LEDGER_MAX_OPEN_PARTS must be a positive integer/);
-    expect(() => backpressurePolicyFromEnv({ LEDGER_TARGET_PART_SECONDS: '1.5' })).toThrow(/LEDGER_TARGET_PART_SECONDS must be a positive integer/);
-    expect(() => backpressurePolicyFromEnv({ LEDGER_MIN_OPEN_PARTS: '500' })).toThrow(/must not exceed LEDGER_MAX_OPEN_PARTS/);
-    expect(backpressurePolicyFromEnv({})).toMatchObject({ maxOpenParts: 400, minOpenParts: 30, targetSeconds: 2 });
+    expect(() => backpressurePolicyFromEnv({ LEDGER_TARGET_PART_P90_MS: '1.5' })).toThrow(/LEDGER_TARGET_PART_P90_MS must be a positive integer/);
+    expect(() => backpressurePolicyFromEnv({ LEDGER_MIN_OPEN_PARTS: '5000' })).toThrow(/must not exceed LEDGER_MAX_OPEN_PARTS/);
+    expect(backpressurePolicyFromEnv({})).toMatchObject({ maxOpenParts: 4000, minOpenParts: 30, targetP90Ms: 1500 });
   });
 });

@@ -5,31 +5,33 @@ import { Gauge } from 'prom-client';
 
 /**
  * Admission for new cash-outs: how many parts may be on their way (redeeming, paying, refunding) at once. The limit
- * follows the saga's measured throughput so that, by Little's law, an accepted part waits about `targetSeconds`:
- * limit = parts finished per second × targetSeconds, never below `minOpenParts` (a cold system must be let in to be
- * measured) nor above `maxOpenParts`.
+ * is steered by how long parts take: while 9 in 10 finish within `targetP90Ms` of being accepted and the limit is
+ * what held new work back, it grows; as soon as they take longer, it shrinks. So the backlog finds what the machine
+ * can finish in the target time — whatever the machine — and a surge waits outside, answered busy, instead of
+ * inside, where it would make every accepted part late.
  */
 export interface BackpressurePolicy {
   maxOpenParts: number;
   minOpenParts: number;
-  targetSeconds: number;
-  /** How far back finished parts are counted for the throughput. */
+  /** The accepted → finished time 9 in 10 parts should stay within (the saga's p99 target is 2 s). */
+  targetP90Ms: number;
+  /** How far back finished parts are looked at for their latency. */
   windowMs: number;
-  /** How often the open and finished parts are counted. */
+  /** How often the open and finished parts are counted and the limit moved. */
   sampleMs: number;
 }
 
 export function backpressurePolicyFromEnv(env: Record<string, string | undefined>): BackpressurePolicy {
   const policy: BackpressurePolicy = {
-    maxOpenParts: Number(env.LEDGER_MAX_OPEN_PARTS ?? 400),
+    maxOpenParts: Number(env.LEDGER_MAX_OPEN_PARTS ?? 4000),
     minOpenParts: Number(env.LEDGER_MIN_OPEN_PARTS ?? 30),
-    targetSeconds: Number(env.LEDGER_TARGET_PART_SECONDS ?? 2),
-    windowMs: Number(env.LEDGER_THROUGHPUT_WINDOW_MS ?? 10_000),
+    targetP90Ms: Number(env.LEDGER_TARGET_PART_P90_MS ?? 1500),
+    windowMs: Number(env.LEDGER_LATENCY_WINDOW_MS ?? 3000),
     sampleMs: Number(env.LEDGER_OPEN_PARTS_SAMPLE_MS ?? 1000),
   };
   const names: Record<keyof BackpressurePolicy, string> = {
-    maxOpenParts: 'LEDGER_MAX_OPEN_PARTS', minOpenParts: 'LEDGER_MIN_OPEN_PARTS', targetSeconds: 'LEDGER_TARGET_PART_SECONDS',
-    windowMs: 'LEDGER_THROUGHPUT_WINDOW_MS', sampleMs: 'LEDGER_OPEN_PARTS_SAMPLE_MS',
+    maxOpenParts: 'LEDGER_MAX_OPEN_PARTS', minOpenParts: 'LEDGER_MIN_OPEN_PARTS', targetP90Ms: 'LEDGER_TARGET_PART_P90_MS',
+    windowMs: 'LEDGER_LATENCY_WINDOW_MS', sampleMs: 'LEDGER_OPEN_PARTS_SAMPLE_MS',
   };
   for (const key of Object.keys(names) as (keyof BackpressurePolicy)[]) {
     if (!Number.isSafeInteger(policy[key]) || policy[key] <= 0) throw new Error(`${names[key]} must be a positive integer, got ${policy[key]}`);
@@ -40,17 +42,35 @@ export function backpressurePolicyFromEnv(env: Record<string, string | undefined
   return policy;
 }
 
-/** How many parts may be open, from how many finished in the last window. */
-export function openPartsLimit(finishedInWindow: number, policy: BackpressurePolicy): number {
-  const perSecond = finishedInWindow / (policy.windowMs / 1000);
-  return Math.min(policy.maxOpenParts, Math.max(policy.minOpenParts, Math.ceil(perSecond * policy.targetSeconds)));
+/** What one sample saw: the limit it ran under, the parts open now, and how long recently finished parts took. */
+export interface SagaSample {
+  limit: number;
+  openParts: number;
+  /** The 90th percentile of accepted → finished of the parts finished in the window; null when none finished. */
+  p90Ms: number | null;
+  /** Whether the limit turned a cash-out away since the last sample (it, not demand, held the work back). */
+  limitReached: boolean;
 }
 
 /**
- * When the saga already has as many parts on their way as it finishes in `targetSeconds`, a new cash-out would only
- * wait behind them (and push every accepted part's latency up): it is answered SERVICE_BUSY before it is taken, and
- * the person asks again after the retry-after. The backlog of accepted work stays bounded by time, not by a count
- * tuned for one machine, so latency stays near the target through a surge and is normal as soon as it ends.
+ * The next limit. Faster than the target and held back by the limit: grow by the headroom (at most 1.5× a sample,
+ * so 30 → 1 000 takes under ten seconds). Slower than the target: shrink in proportion (at most to 0.6× a
+ * sample). Not held back: drift down towards twice what is open, so an idle system does not keep a limit a surge
+ * would rush through at once.
+ */
+export function nextOpenPartsLimit(sample: SagaSample, policy: BackpressurePolicy): number {
+  const { limit, openParts, p90Ms, limitReached } = sample;
+  let next = limit;
+  if (p90Ms !== null && p90Ms > policy.targetP90Ms) next = limit * Math.max(0.6, policy.targetP90Ms / p90Ms);
+  else if (limitReached && p90Ms !== null) next = limit * Math.min(1.5, policy.targetP90Ms / Math.max(1, p90Ms));
+  else if (!limitReached) next = Math.min(limit, Math.max(limit * 0.9, 2 * openParts));
+  return Math.min(policy.maxOpenParts, Math.max(policy.minOpenParts, Math.round(next)));
+}
+
+/**
+ * When the saga already has as many parts on their way as the limit allows, a new cash-out would only wait behind
+ * them (and push every accepted part's latency up): it is answered SERVICE_BUSY before it is taken, and the person
+ * asks again after the retry-after.
  *
  * The retry-after is 1–3 s (jittered, so retries do not come back as one wave) times the pressure: how many requests
  * were turned away for each one taken in the last second. Those turned away then come back at about the rate slots
@@ -70,6 +90,7 @@ export class SagaBackpressure implements OnModuleInit, OnModuleDestroy {
   private readonly loop: PollingLoop;
   private openParts = 0;
   private limit = this.policy.minOpenParts;
+  private limitReached = false;
   private readonly pressure = new AdmissionPressure();
 
   constructor(private readonly runtime: MessagingRuntime) {
@@ -89,8 +110,10 @@ export class SagaBackpressure implements OnModuleInit, OnModuleDestroy {
     // Admitted parts are counted until the next sample, so a burst in one chunk cannot overshoot the limit.
     const gate = (payload: object) => {
       const verdict = admissionVerdict(this.openParts, this.limit, this.pressure.factor());
-      if (verdict) this.pressure.turnedOneAway();
-      else {
+      if (verdict) {
+        this.pressure.turnedOneAway();
+        this.limitReached = true;
+      } else {
         this.pressure.tookOne();
         this.openParts += payload instanceof CashOut ? payload.parts.length : 1;
       }
@@ -106,15 +129,20 @@ export class SagaBackpressure implements OnModuleInit, OnModuleDestroy {
   }
 
   private async sample(): Promise<boolean> {
-    // Both counts are range scans of partial indexes (cash_out_parts_open, cash_out_parts_finished). The window is
-    // judged on the service clock, which is what stamps updated_at.
+    // The open count and the finished parts are range scans of partial indexes (cash_out_parts_open,
+    // cash_out_parts_finished), judged on the service clock, which is what stamps updated_at. A part paid on its
+    // release from the schedule is not counted: its wait was the schedule's, not the saga's.
     const since = new Date(this.runtime.clock.now().getTime() - this.policy.windowMs);
-    const [{ open, finished }]: { open: number; finished: number }[] = await this.runtime.dataSource.query(
+    const [{ open, p90_ms }]: { open: number; p90_ms: number | null }[] = await this.runtime.dataSource.query(
       `SELECT (SELECT count(*)::int FROM cash_out_parts WHERE state IN ('REDEEMING', 'PAYING', 'REFUNDING')) AS open,
-              (SELECT count(*)::int FROM cash_out_parts WHERE state NOT IN ('REDEEMING', 'PAYING', 'REFUNDING') AND updated_at > $1) AS finished`,
+              (SELECT percentile_disc(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM p.updated_at - c.accepted_at) * 1000)::float8
+                 FROM cash_out_parts p JOIN cash_outs c ON c.id = p.cash_out_id
+                WHERE p.state NOT IN ('REDEEMING', 'PAYING', 'REFUNDING') AND p.updated_at > $1
+                  AND (p.payout_from IS NULL OR p.updated_at < p.payout_from)) AS p90_ms`,
       [since]);
+    this.limit = nextOpenPartsLimit({ limit: this.limit, openParts: open, p90Ms: p90_ms, limitReached: this.limitReached }, this.policy);
     this.openParts = open;
-    this.limit = openPartsLimit(finished, this.policy);
+    this.limitReached = false;
     return false;
   }
 }
