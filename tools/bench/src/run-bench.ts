@@ -416,7 +416,13 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
       inFlight.add(run);
     }
     // Every person is bounded by the hard deadline; wait for them (and no longer than it plus a grace).
-    await Promise.race([Promise.allSettled([...inFlight]), sleepUntilDeadline(hardDeadline - Date.now() + 5000, hardDeadline + 5000)]);
+    // A phase that opened late (onboarding ran past the arrival window) moves the hard stop with it: the drain
+    // counts from the phase's end.
+    const stopAt = () => (rec.phase?.window ? Math.max(hardDeadline, rec.phase.window.to + options.drainSeconds * 1000) : hardDeadline) + 5000;
+    const everyone = Promise.allSettled([...inFlight]).then(() => true);
+    for (let left = stopAt() - Date.now(); left > 0; left = stopAt() - Date.now()) {
+      if (await Promise.race([everyone, sleepUntilDeadline(Math.min(1000, left), stopAt()).then(() => false)])) break;
+    }
   } finally {
     clearInterval(progress);
     sampler.stop();
@@ -436,7 +442,8 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   const doneParts = allParts.filter((p) => p.doneSeenAt !== undefined);
   const acceptedToTerminal = doneParts.map((p) => p.doneSeenAt! - (p.acceptedAtSystem - offset));
   const sentToTerminal = doneParts.map((p) => p.doneSeenAt! - p.sentAt);
-  // With a phase, the figures of the steady window are those of the phase.
+  // With a phase, the figures of the steady window are those of the phase (lookups: of a lookup phase only).
+  const arrivalSteady = { ...steady };
   if (rec.phase?.window) Object.assign(steady, rec.phase.window);
   const settledInSteady = doneParts.filter((p) => p.doneSeenAt! >= steady.from && p.doneSeenAt! <= steady.to).length;
   let peak10 = 0;
@@ -460,7 +467,8 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   for (const p of allParts) partStates[p.state ?? 'UNSEEN'] = (partStates[p.state ?? 'UNSEEN'] ?? 0) + 1;
 
   const steadySecondsMeasured = (steady.to - steady.from) / 1000;
-  const inWindow = rec.lookupLatencies.filter((l) => l.at >= steady.from && l.at <= steady.to);
+  const lookupWindow = options.lookupPhaseSeconds > 0 ? steady : arrivalSteady;
+  const inWindow = rec.lookupLatencies.filter((l) => l.at >= lookupWindow.from && l.at <= lookupWindow.to);
   const lookupsInSteady = inWindow.length;
   const { processes, machineBusyPercent } = sampler.figures(steady);
   const steadyCpu = processes.reduce((s, p) => s + p.steadyCpuSeconds, 0);
@@ -479,10 +487,10 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
     onboarding: distribution(rec.onboarding),
     lookups: {
       count: rec.lookupLatencies.length,
-      perSecondSteady: lookupsInSteady / steadySecondsMeasured,
+      perSecondSteady: lookupsInSteady / ((lookupWindow.to - lookupWindow.from) / 1000),
       perSecondOverall: rec.lookupLatencies.length / ((end - start) / 1000),
       // A lookup phase reports the latency of its own lookups only.
-      latencyMs: distribution((rec.phase?.window ? inWindow : rec.lookupLatencies).map((l) => l.ms)),
+      latencyMs: distribution((options.lookupPhaseSeconds > 0 && rec.phase?.window ? inWindow : rec.lookupLatencies).map((l) => l.ms)),
       statuses: rec.lookupStatuses,
       statusesByIssuer: rec.lookupStatusesByIssuer,
     },
@@ -599,6 +607,7 @@ async function simulatePerson(
     rec.phase.arrive();
     await Promise.race([rec.phase.opened, sleepUntilDeadline(deadline - Date.now(), deadline)]);
     const phase = rec.phase.window ?? { from: 0, to: 0 };
+    deadline = Math.max(deadline, phase.to + options.drainSeconds * 1000);
     if (options.lookupRate > 0) {
       const periodMs = (options.people / options.lookupRate) * 1000;
       for (let at = phase.from + (plan.index / options.people) * periodMs; at < phase.to; at += periodMs) {
@@ -624,6 +633,7 @@ async function simulatePerson(
     // The sweep phase: once everyone is here, each sweeps at their turn.
     sweepPhase.arrive();
     await Promise.race([sweepPhase.opened, sleepUntilDeadline(deadline - Date.now(), deadline)]);
+    if (sweepPhase.window) deadline = Math.max(deadline, sweepPhase.window.to + options.drainSeconds * 1000);
     const turn = (sweepPhase.window?.from ?? 0) + sweepTurnMs;
     if (turn > Date.now()) await sleepUntilDeadline(turn - Date.now(), deadline);
   }
