@@ -84,14 +84,22 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
 class Phase {
   private arrived = 0;
   private open!: () => void;
-  readonly opened = new Promise<void>((resolve) => (this.open = resolve));
+  private readonly opened = new Promise<void>((resolve) => (this.open = resolve));
   window?: { from: number; to: number };
 
-  constructor(private expected: number, private readonly seconds: number) {}
+  constructor(private expected: number, private readonly seconds: number, private readonly drainMs: number) {}
 
-  arrive(): void {
+  /** Arrives, and waits until the phase opens (or the deadline); returns the deadline the phase moves it to. */
+  async join(deadline: number): Promise<number> {
     this.arrived++;
     this.check();
+    await Promise.race([this.opened, sleepUntilDeadline(deadline - Date.now(), deadline)]);
+    return this.stopAfter(deadline);
+  }
+
+  /** A phase that opened late (onboarding ran past the arrival window) moves the hard stop: the drain counts from its end. */
+  stopAfter(deadline: number): number {
+    return this.window ? Math.max(deadline, this.window.to + this.drainMs) : deadline;
   }
 
   /** A person who will never arrive (failed, or not started). */
@@ -378,7 +386,7 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   if (options.lookupPhaseSeconds > 0 || options.sweepRate > 0) {
     // Everyone waits for everyone: each person needs a slot of their own.
     if (options.concurrency < options.people) throw new Error('a phase needs --concurrency of at least --people');
-    rec.phase = new Phase(options.people, options.lookupPhaseSeconds + sweepPhaseSeconds);
+    rec.phase = new Phase(options.people, options.lookupPhaseSeconds + sweepPhaseSeconds, options.drainSeconds * 1000);
   }
   log(`${runId}: ${options.people} people over ${options.durationSeconds} s (ramp ${options.rampSeconds} s), concurrency ${options.concurrency}, hard stop in ${Math.round((hardDeadline - start) / 1000)} s`);
 
@@ -416,9 +424,7 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
       inFlight.add(run);
     }
     // Every person is bounded by the hard deadline; wait for them (and no longer than it plus a grace).
-    // A phase that opened late (onboarding ran past the arrival window) moves the hard stop with it: the drain
-    // counts from the phase's end.
-    const stopAt = () => (rec.phase?.window ? Math.max(hardDeadline, rec.phase.window.to + options.drainSeconds * 1000) : hardDeadline) + 5000;
+    const stopAt = () => (rec.phase?.stopAfter(hardDeadline) ?? hardDeadline) + 5000;
     const everyone = Promise.allSettled([...inFlight]).then(() => true);
     for (let left = stopAt() - Date.now(); left > 0; left = stopAt() - Date.now()) {
       if (await Promise.race([everyone, sleepUntilDeadline(Math.min(1000, left), stopAt()).then(() => false)])) break;
@@ -604,10 +610,8 @@ async function simulatePerson(
   };
   // The lookup phase: once everyone is here, all look up back to back until it ends.
   if (rec.phase && options.lookupPhaseSeconds > 0) {
-    rec.phase.arrive();
-    await Promise.race([rec.phase.opened, sleepUntilDeadline(deadline - Date.now(), deadline)]);
+    deadline = await rec.phase.join(deadline);
     const phase = rec.phase.window ?? { from: 0, to: 0 };
-    deadline = Math.max(deadline, phase.to + options.drainSeconds * 1000);
     if (options.lookupRate > 0) {
       const periodMs = (options.people / options.lookupRate) * 1000;
       for (let at = phase.from + (plan.index / options.people) * periodMs; at < phase.to; at += periodMs) {
@@ -631,9 +635,7 @@ async function simulatePerson(
   if (parts.length === 0) throw new Error('nothing to sweep');
   if (sweepPhase) {
     // The sweep phase: once everyone is here, each sweeps at their turn.
-    sweepPhase.arrive();
-    await Promise.race([sweepPhase.opened, sleepUntilDeadline(deadline - Date.now(), deadline)]);
-    if (sweepPhase.window) deadline = Math.max(deadline, sweepPhase.window.to + options.drainSeconds * 1000);
+    deadline = await sweepPhase.join(deadline);
     const turn = (sweepPhase.window?.from ?? 0) + sweepTurnMs;
     if (turn > Date.now()) await sleepUntilDeadline(turn - Date.now(), deadline);
   }
