@@ -26,9 +26,9 @@ describe('the launch-day benchmark at a small scale', () => {
     ledgerSchema: 'ledger',
   });
 
-  it('sweeps every person\'s programs to a terminal or scheduled state, and the ledger audit and the bench\'s count pass', async () => {
+  it('sweeps every person\'s programs to a terminal or scheduled state, told by the ledger\'s notices, and the ledger audit and the bench\'s count pass', async () => {
     const result = await runBench(
-      { people: 40, issuersPerPerson: 5, rampSeconds: 5, durationSeconds: 15, concurrency: 20, lookupOnlyShare: 0.1, drainSeconds: 90, pollIntervalMs: 250 },
+      { people: 40, issuersPerPerson: 5, rampSeconds: 5, durationSeconds: 15, concurrency: 20, lookupOnlyShare: 0.1, drainSeconds: 90, statusBy: 'notice' },
       target(),
     );
     const failed = result.audit.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
@@ -44,14 +44,18 @@ describe('the launch-day benchmark at a small scale', () => {
     expect(result.cashOuts.recordedAcceptedToTerminalMs.count).toBe(result.cashOuts.parts);
     expect(result.timeline.reduce((n, b) => n + b.recordedAcceptedToTerminalMs.count, 0)).toBe(result.cashOuts.parts);
     expect(result.cashOuts.recordedAcceptedToTerminalMs.p50).toBeGreaterThanOrEqual(0);
+    // Every cash-out learned of by its notice or, had one been slow, by the fallback poll; notices did come.
+    const { resolvedBy } = result.cashOuts;
+    expect(resolvedBy.notice + resolvedBy.poll).toBe(result.cashOuts.accepted);
+    expect(resolvedBy.notice).toBeGreaterThan(0);
   }, 240_000);
 
   it('in a sweep phase, people sweep one after another at the offered rate once all are onboarded, and the audit passes', async () => {
     const people = 20;
     const result = await runBench(
       {
-        people, issuersPerPerson: 3, rampSeconds: 1, durationSeconds: 3, concurrency: people, lookupOnlyShare: 0.1, drainSeconds: 90, pollIntervalMs: 250,
-        sweepRate: 10, seed: 7,
+        people, issuersPerPerson: 3, rampSeconds: 1, durationSeconds: 3, concurrency: people, lookupOnlyShare: 0.1, drainSeconds: 90,
+        statusBy: 'poll', pollIntervalMs: 250, sweepRate: 10, seed: 7,
       },
       target(),
     );

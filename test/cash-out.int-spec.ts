@@ -164,4 +164,25 @@ describe('one cash-out end to end over Kafka', () => {
     const forged = person.assertion.slice(0, -4) + (person.assertion.endsWith('AAAA') ? 'BBBB' : 'AAAA');
     await expect(system.client.lookupPoints({ assertion: forged }, person.personId)).rejects.toMatchObject({ code: ErrorCodes.assertionInvalid });
   });
+
+  it('tells the client that asked once every part has its outcome, without a status poll', async () => {
+    const sweeper = await onboardPerson(system.client, system.simulatorsUrl, ['KB', 'SAMSUNG']);
+    const overview = await system.client.lookupPoints({ assertion: sweeper.assertion }, sweeper.personId);
+    const accepted = await system.client.cashOut(
+      { assertion: sweeper.assertion, requestId: 'req-notice-0001', accountId: sweeper.accountId, parts: overview.programs.map((p) => ({ program: p.program, points: p.balance })) },
+      sweeper.personId,
+    );
+    const before = { ...system.client.resolvedBy };
+
+    const resolved = await system.client.awaitCashOutResolved(
+      { assertion: sweeper.assertion, cashOutId: accepted.cashOutId }, sweeper.personId, { timeoutMs: 60_000, fallbackPollMs: 600_000 },
+    );
+
+    expect(system.client.resolvedBy).toEqual({ notice: before.notice + 1, poll: before.poll });
+    expect(resolved.cashOutId).toBe(accepted.cashOutId);
+    // Samsung pays out only on the next business day; KB before its 20:00 cut-off, now. (After the audit above,
+    // which wants every part terminal.)
+    expect(Object.fromEntries(resolved.parts.map((p) => [p.program, p.state]))).toEqual({ KB_POINTREE: 'PAID', SAMSUNG_BONUS: 'SCHEDULED' });
+    expect(resolved).toEqual(await system.client.cashOutStatus({ assertion: sweeper.assertion, cashOutId: accepted.cashOutId }, sweeper.personId));
+  });
 });

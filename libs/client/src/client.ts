@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
 import {
-  CashOut, CashOutQuote, CashOutView, ConfirmIdentityVerification, ConfirmQuote, ConsentRecorded, ErrorCodes, GetCashOutStatus, GrantConsent,
+  CASH_OUT_RESOLVED, CashOut, CashOutQuote, CashOutView, ConfirmIdentityVerification, ConfirmQuote, ConsentRecorded, ErrorCodes, GetCashOutStatus, GrantConsent,
   IdentityVerified, ListManualReview, LookupPoints, ManualReviewItem, MessageDefinition, MessageEnvelope, messageDefinition,
   mustBeSigned, PayoutAccountRegistered, PayoutsReleased, PointsOverview, PointsweepError, QuoteCashOut, RegisterPayoutAccount, ReleaseDuePayouts,
   ReplyPayload, replyTopicFor, RevokeConsent, StartIdentityVerification, Topics, topicsFor, VerificationStarted,
 } from '@pointsweep/contracts';
 import { buildEnvelope, createTopicsAndWait, EnvelopeSigner, idempotentProducer, kafkaMessageOf, KeyRing } from '@pointsweep/messaging';
+import { isResolved, ResolvedCashOuts } from './resolved-cash-outs';
 
 /** kafkajs's log levels, for ClientOptions.logLevel. */
 export { logLevel as KafkaLogLevel } from 'kafkajs';
@@ -42,6 +43,19 @@ export function operatorKey(operator: string): string {
   return `operator:${operator}`;
 }
 
+/** awaitCashOutResolved gave up: the cash-out still had parts without an outcome at its deadline. */
+export const CASH_OUT_NOT_RESOLVED = 'CASH_OUT_NOT_RESOLVED';
+
+export interface AwaitResolvedOptions {
+  /** How long to wait in all (default 10 minutes). */
+  timeoutMs?: number;
+  /**
+   * Without a notice for this long, ask GetCashOutStatus (default 10 s): a notice goes only to the client instance
+   * that sent the cash-out, so another instance (or one restarted since) still finds out, only later.
+   */
+  fallbackPollMs?: number;
+}
+
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
@@ -54,6 +68,9 @@ interface Pending {
  */
 export class PointsweepClient {
   private readonly pending = new Map<string, Pending>();
+  private readonly resolved = new ResolvedCashOuts();
+  /** How awaitCashOutResolved calls ended: told by the ledger's notice, or found by a fallback status poll. */
+  readonly resolvedBy = { notice: 0, poll: 0 };
   private readonly signer?: EnvelopeSigner;
   private constructor(
     private readonly options: Required<Omit<ClientOptions, 'keys'>> & Pick<ClientOptions, 'keys'>,
@@ -99,7 +116,9 @@ export class PointsweepClient {
     await this.consumer.run({
       eachMessage: async ({ message }) => {
         if (!message.value) return;
-        const reply = JSON.parse(message.value.toString()) as MessageEnvelope<ReplyPayload>;
+        const envelope = JSON.parse(message.value.toString()) as MessageEnvelope<unknown>;
+        if (envelope.type === CASH_OUT_RESOLVED.type) return this.resolved.told(envelope.payload as CashOutView);
+        const reply = envelope as MessageEnvelope<ReplyPayload>;
         const waiting = reply.causationId ? this.pending.get(reply.causationId) : undefined;
         if (!waiting) return;
         this.pending.delete(reply.causationId!);
@@ -192,6 +211,44 @@ export class PointsweepClient {
   }
   cashOutStatus(input: GetCashOutStatus, personId: string): Promise<CashOutView> {
     return this.command(GetCashOutStatus, input, personId);
+  }
+  /**
+   * Waits until every part of the cash-out has its outcome for now (paid, failed, under review, or scheduled for the
+   * next business day): told by the ledger's CashOutResolved notice on this client's reply topic, without polling.
+   * Rejects with CASH_OUT_NOT_RESOLVED (retriable) at the deadline.
+   */
+  async awaitCashOutResolved(input: GetCashOutStatus, personId: string, options: AwaitResolvedOptions = {}): Promise<CashOutView> {
+    const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+    const fallbackPollMs = options.fallbackPollMs ?? 10_000;
+    const notice = this.resolved.wait(input.cashOutId);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      for (;;) {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) throw new PointsweepError(CASH_OUT_NOT_RESOLVED, `cash-out ${input.cashOutId} still had parts without an outcome at the deadline`, true);
+        const told = await Promise.race([
+          notice.told,
+          new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.min(fallbackPollMs, remaining)))),
+        ]);
+        clearTimeout(timer);
+        if (told) {
+          this.resolvedBy.notice++;
+          return told;
+        }
+        // A poll that timed out or was answered busy is only asked again at the next fallback time.
+        const polled = await this.cashOutStatus(input, personId).catch((error: unknown) => {
+          if (error instanceof PointsweepError && error.retriable) return undefined;
+          throw error;
+        });
+        if (polled && isResolved(polled)) {
+          this.resolvedBy.poll++;
+          return polled;
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+      notice.cancel();
+    }
   }
   revokeConsent(input: RevokeConsent, personId: string): Promise<ConsentRecorded> {
     return this.command(RevokeConsent, input, personId);

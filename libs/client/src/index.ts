@@ -1,2 +1,3 @@
 export * from './client';
 export * from './demo';
+export * from './resolved-cash-outs';

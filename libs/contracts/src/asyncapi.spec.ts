@@ -5,7 +5,7 @@ import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage } from 'class-validator';
 import { parse } from 'yaml';
 import { MessageEnvelope } from './envelope';
-import { MESSAGES } from './messages';
+import { CASH_OUT_RESOLVED, MESSAGES } from './messages';
 import { TOPIC_SUFFIXES, TopicName } from './topics';
 
 /**
@@ -16,8 +16,8 @@ const DOCUMENT = resolve(__dirname, '../../../docs/asyncapi.yaml');
 const REGENERATE = 'docs/asyncapi.yaml is out of date with @pointsweep/contracts. Regenerate it with:\n'
   + '  PATH=$PWD/node_modules/.bin:$PATH tsc -b tools/cli && node tools/cli/dist/asyncapi/generate-asyncapi.js\n'
   + 'and commit the result. Problems:';
-/** Messages the document has that are not message types of MESSAGES (the request-reply answer and dead letters). */
-const TRANSPORT_MESSAGES = ['Reply', 'DeadLetter'];
+/** Messages the document has that are not message types of MESSAGES (the request-reply answer, the ledger's notice, dead letters). */
+const TRANSPORT_MESSAGES = ['Reply', CASH_OUT_RESOLVED.type, 'DeadLetter'];
 
 type Schema = { $ref?: string; type?: string; properties?: Record<string, Schema>; required?: string[]; items?: Schema; allOf?: Schema[]; const?: unknown };
 type Doc = {

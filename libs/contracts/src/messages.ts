@@ -203,6 +203,16 @@ export interface CashOutView {
   parts: CashOutPartView[];
 }
 
+/**
+ * Pushed to the reply topic of the client that sent the CashOut (or ConfirmQuote) once every part of it has its
+ * outcome for now: paid, failed, under review, or scheduled for the next business day's release. Sent again when a
+ * later change (a scheduled payout released, a review resolved) leaves every part with an outcome once more, so a
+ * caller need not poll GetCashOutStatus; at-least-once, like every message the outbox relays.
+ */
+export const CASH_OUT_RESOLVED = { type: 'CashOutResolved', version: 1, kind: 'event' } as const;
+/** The part states a CashOutResolved notice waits for: nothing moves them today without an operator or a release. */
+export const RESOLVED_PART_STATES: readonly CashOutPartState[] = ['PAID', 'FAILED', 'MANUAL_REVIEW', 'SCHEDULED'];
+
 export class GetCashOutStatus extends ActsForPerson {
   @IsUUID() cashOutId!: string;
 }

@@ -13,7 +13,7 @@ export interface EnvelopeOptions {
   occurredAt?: Date;
 }
 
-export function buildEnvelope<P extends object>(definition: MessageDefinition, payload: P, options: EnvelopeOptions): MessageEnvelope<P> {
+export function buildEnvelope<P extends object>(definition: Pick<MessageDefinition, 'type' | 'version' | 'kind'>, payload: P, options: EnvelopeOptions): MessageEnvelope<P> {
   const id = randomUUID();
   return {
     id,

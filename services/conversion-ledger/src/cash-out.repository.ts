@@ -1,5 +1,5 @@
 import { EntityManager } from 'typeorm';
-import { CashOutPartState, CashOutView } from '@pointsweep/contracts';
+import { CashOutPartState, CashOutView, RESOLVED_PART_STATES } from '@pointsweep/contracts';
 import { cashOutState, PartState } from './domain/cash-out-part';
 
 interface PartRow {
@@ -27,6 +27,8 @@ export interface StoredPart {
   program: string;
   acceptedAt: Date;
   correlationId: string | null;
+  /** The reply topic its CashOutResolved notice goes to (none for cash-outs from before notices). */
+  notifyTopic: string | null;
   issuerTransactionId: string | null;
   account: { bankCode: string; sealedAccountNumber: string };
   state: PartState;
@@ -69,7 +71,7 @@ export function cashOutViewOf(
   };
 }
 
-type LockedPartRow = PartRow & { account_id: string; accepted_at: Date; correlation_id: string | null; bank_code: string; sealed_account_number: string };
+type LockedPartRow = PartRow & { account_id: string; accepted_at: Date; correlation_id: string | null; notify_topic: string | null; bank_code: string; sealed_account_number: string };
 
 /**
  * Loads parts for update, so two messages about one part are applied one after the other; locked in id order,
@@ -77,7 +79,7 @@ type LockedPartRow = PartRow & { account_id: string; accepted_at: Date; correlat
  */
 export async function lockParts(tx: EntityManager, partIds: string[]): Promise<StoredPart[]> {
   const rows: LockedPartRow[] = await tx.query(
-    `SELECT p.*, c.account_id, c.accepted_at, c.correlation_id, a.bank_code, a.sealed_account_number
+    `SELECT p.*, c.account_id, c.accepted_at, c.correlation_id, c.notify_topic, a.bank_code, a.sealed_account_number
        FROM cash_out_parts p JOIN cash_outs c ON c.id = p.cash_out_id JOIN payout_accounts a ON a.account_id = c.account_id
       WHERE p.id = ANY($1::uuid[]) ORDER BY p.id FOR UPDATE OF p`,
     [partIds],
@@ -94,6 +96,7 @@ function storedPartOf(row: LockedPartRow): StoredPart {
     program: row.program,
     acceptedAt: new Date(row.accepted_at),
     correlationId: row.correlation_id,
+    notifyTopic: row.notify_topic,
     issuerTransactionId: row.issuer_transaction_id,
     account: { bankCode: row.bank_code, sealedAccountNumber: row.sealed_account_number },
     state: {
@@ -137,4 +140,28 @@ export async function saveParts(tx: EntityManager, saves: PartSave[]): Promise<v
       saves.map((s) => s.part.reviewReason ?? null),
     ],
   );
+}
+
+/**
+ * The views of those cash-outs whose every part now has its outcome (RESOLVED_PART_STATES) and that have a reply
+ * topic to be told on. Their rows are locked first, in id order, and the parts read after, in a statement of their
+ * own: of two transactions resolving a cash-out's last two parts side by side, the second to take the lock sees the
+ * first's part committed, so one of them always sees the cash-out resolved.
+ */
+export async function resolvedCashOuts(
+  tx: EntityManager, cashOutIds: string[],
+): Promise<{ view: CashOutView; personId: string; notifyTopic: string; correlationId: string | null }[]> {
+  if (cashOutIds.length === 0) return [];
+  await tx.query(`SELECT id FROM cash_outs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [cashOutIds]);
+  const rows: { id: string; person_id: string; request_id: string; accepted_at: Date; notify_topic: string; correlation_id: string | null; parts: PartRow[] }[] = await tx.query(
+    `SELECT c.id, c.person_id, c.request_id, c.accepted_at, c.notify_topic, c.correlation_id, json_agg(p ORDER BY p.program) AS parts
+       FROM cash_outs c JOIN cash_out_parts p ON p.cash_out_id = c.id
+      WHERE c.id = ANY($1::uuid[]) AND c.notify_topic IS NOT NULL
+      GROUP BY c.id HAVING bool_and(p.state = ANY($2::text[]))`,
+    [cashOutIds, RESOLVED_PART_STATES],
+  );
+  return rows.map((row) => {
+    const { personId, ...view } = cashOutViewOf(row, row.parts);
+    return { view, personId, notifyTopic: row.notify_topic, correlationId: row.correlation_id };
+  });
 }

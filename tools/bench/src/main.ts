@@ -18,7 +18,10 @@ const USAGE = `npm run bench -- [load|ledger-append|all|chaos] [options]     (np
     --lookup-only F       share of people who only look up (${DEFAULT_BENCH_OPTIONS.lookupOnlyShare})
     --issuers N           card companies per person (${DEFAULT_BENCH_OPTIONS.issuersPerPerson})
     --average-won N       average won per part (${DEFAULT_BENCH_OPTIONS.averagePartWon})
-    --poll-ms N           status poll interval (${DEFAULT_BENCH_OPTIONS.pollIntervalMs})
+    --status notice|poll  how a person learns a cash-out is resolved: the ledger's CashOutResolved notice, or polling
+                          its status (${DEFAULT_BENCH_OPTIONS.statusBy})
+    --poll-ms N           with --status poll: status poll interval (${DEFAULT_BENCH_OPTIONS.pollIntervalMs})
+    --fallback-poll-ms N  with --status notice: a status poll after this long without a notice (${DEFAULT_BENCH_OPTIONS.fallbackPollMs})
     --drain S             time allowed after the window to finish (${DEFAULT_BENCH_OPTIONS.drainSeconds})
     --clients N           Kafka clients shared by the people (${DEFAULT_BENCH_OPTIONS.clients})
     --lookups-per-person N  lookups each person makes, one after another until the window ends (${DEFAULT_BENCH_OPTIONS.lookupsPerPerson})
@@ -56,6 +59,7 @@ async function main(): Promise<number> {
     options: {
       people: { type: 'string' }, ramp: { type: 'string' }, duration: { type: 'string' }, concurrency: { type: 'string' },
       'lookup-only': { type: 'string' }, issuers: { type: 'string' }, 'average-won': { type: 'string' }, 'poll-ms': { type: 'string' },
+      status: { type: 'string' }, 'fallback-poll-ms': { type: 'string' },
       drain: { type: 'string' }, clients: { type: 'string' }, 'lookups-per-person': { type: 'string' }, 'lookup-phase': { type: 'string' }, 'lookup-rate': { type: 'string' }, 'sweep-rate': { type: 'string' }, seed: { type: 'string' }, 'timeout-ms': { type: 'string' },
       brokers: { type: 'string' }, prefix: { type: 'string' }, simulators: { type: 'string' }, 'simulators-seed': { type: 'string' },
       'ledger-db': { type: 'string' }, 'ledger-schema': { type: 'string' },
@@ -79,6 +83,10 @@ async function main(): Promise<number> {
     const n = Number(v);
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number`);
     return n;
+  };
+  const statusBy = (v: string | undefined): BenchOptions['statusBy'] | undefined => {
+    if (v === undefined || v === 'notice' || v === 'poll') return v;
+    throw new Error('--status must be notice or poll');
   };
   const root = resolve(__dirname, '../../..');
   const docs = resolve(root, 'docs/benchmarks.md');
@@ -108,7 +116,8 @@ async function main(): Promise<number> {
         people: num(values.people, 'people'), rampSeconds: num(values.ramp, 'ramp'), durationSeconds: num(values.duration, 'duration'),
         concurrency: num(values.concurrency, 'concurrency'), lookupOnlyShare: num(values['lookup-only'], 'lookup-only'),
         issuersPerPerson: num(values.issuers, 'issuers'), averagePartWon: num(values['average-won'], 'average-won'),
-        pollIntervalMs: num(values['poll-ms'], 'poll-ms'), drainSeconds: num(values.drain, 'drain'), clients: num(values.clients, 'clients'),
+        statusBy: statusBy(values.status), pollIntervalMs: num(values['poll-ms'], 'poll-ms'), fallbackPollMs: num(values['fallback-poll-ms'], 'fallback-poll-ms'),
+        drainSeconds: num(values.drain, 'drain'), clients: num(values.clients, 'clients'),
         seed: num(values.seed, 'seed'), requestTimeoutMs: num(values['timeout-ms'], 'timeout-ms'),
         lookupsPerPerson: num(values['lookups-per-person'], 'lookups-per-person'),
         lookupPhaseSeconds: num(values['lookup-phase'], 'lookup-phase'),

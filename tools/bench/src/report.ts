@@ -26,7 +26,7 @@ export function benchMarkdown(r: BenchResult, command: string): string {
   out.push(`- Machine: ${machineSize()}; everything on the same box`);
   out.push(
     `- Options: ${o.people} people, ramp ${o.rampSeconds} s, arrival window ${o.durationSeconds} s, drain ≤ ${o.drainSeconds} s, concurrency ${o.concurrency}, ` +
-      `lookup-only share ${o.lookupOnlyShare}, ${o.lookupsPerPerson} lookup(s) per person, ${o.lookupPhaseSeconds ? `a ${o.lookupPhaseSeconds}-s lookup phase with everyone at once (the steady window)${o.lookupRate ? ` offering ${o.lookupRate} lookups/s on a fixed schedule` : ', back to back'}, ` : ''}${o.sweepRate ? `a sweep phase after everyone is onboarded (the steady window), offering ${o.sweepRate} parts/s on a fixed schedule, ` : ''}${o.issuersPerPerson} card companies per person, average part ${o.averagePartWon} won, poll every ${o.pollIntervalMs} ms, ` +
+      `lookup-only share ${o.lookupOnlyShare}, ${o.lookupsPerPerson} lookup(s) per person, ${o.lookupPhaseSeconds ? `a ${o.lookupPhaseSeconds}-s lookup phase with everyone at once (the steady window)${o.lookupRate ? ` offering ${o.lookupRate} lookups/s on a fixed schedule` : ', back to back'}, ` : ''}${o.sweepRate ? `a sweep phase after everyone is onboarded (the steady window), offering ${o.sweepRate} parts/s on a fixed schedule, ` : ''}${o.issuersPerPerson} card companies per person, average part ${o.averagePartWon} won, ${o.statusBy === 'poll' ? `status polled every ${o.pollIntervalMs} ms` : `status told by notice (a fallback poll after ${o.fallbackPollMs} ms without one)`}, ` +
       `${o.clients} client(s), seed ${o.seed}`,
   );
   out.push(`- Wall time ${fmt(r.wallSeconds, 1)} s; steady window (${o.lookupPhaseSeconds || o.sweepRate ? 'the phase' : 'after the ramp, to the end of arrivals'}) ${fmt(r.steadyWindowSeconds, 1)} s`);
@@ -48,7 +48,10 @@ export function benchMarkdown(r: BenchResult, command: string): string {
         ['parts (average won, total won)', `${c.parts} (${fmt(c.averagePartWon)} won, ${c.wonTotal} won)`],
         ['part states at the end', JSON.stringify(c.partStates)],
         ['parts settled or scheduled /s (steady / overall / best 10 s)', `${fmt(c.settledPerSecondSteady, 1)} / ${fmt(c.settledPerSecondOverall, 1)} / ${fmt(c.peakSettledPer10s, 1)}`],
-        [`accepted → part terminal, ms (poll resolution ${c.pollIntervalMs} ms, clock offset ±${fmt(c.clockOffsetUncertaintyMs)} ms)`, dist(c.acceptedToTerminalMs)],
+        c.statusBy === 'poll'
+          ? [`accepted → part terminal, ms (poll resolution ${c.pollIntervalMs} ms, clock offset ±${fmt(c.clockOffsetUncertaintyMs)} ms)`, dist(c.acceptedToTerminalMs)]
+          : [`accepted → part terminal seen by the client (its cash-out's notice: every part resolved; clock offset ±${fmt(c.clockOffsetUncertaintyMs)} ms)`, dist(c.acceptedToTerminalMs)],
+        ...(c.statusBy === 'notice' ? [['cash-outs resolved by notice / by a fallback poll', `${c.resolvedBy.notice} / ${c.resolvedBy.poll}`] as [string, string]] : []),
         ['accepted → part terminal as the ledger recorded it (updated_at − accepted_at), ms', dist(c.recordedAcceptedToTerminalMs)],
         ['the same, parts terminal in the steady window only, ms', dist(c.recordedInSteadyMs)],
         ['request sent → part terminal seen, ms', dist(c.sentToTerminalMs)],

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client as PgClient } from 'pg';
 import { payoutTiming } from '@pointsweep/banking';
-import { PointsweepClient, readSmsCode, simulatorAdmin } from '@pointsweep/client';
+import { CASH_OUT_NOT_RESOLVED, PointsweepClient, readSmsCode, simulatorAdmin } from '@pointsweep/client';
 import { CashOutPartState, CashOutView, ErrorCodes, ISSUERS, PointsweepError, programDefinition, PROGRAMS } from '@pointsweep/contracts';
 import { auditLedger, AuditCheck } from '@pointsweep/conversion-ledger';
 import { connectingInformation } from '@pointsweep/simulators';
@@ -24,8 +24,15 @@ export interface BenchOptions {
   issuersPerPerson: number;
   /** Average won per cash-out part the population is seeded with. */
   averagePartWon: number;
-  /** How often a person polls the status of an accepted cash-out: the resolution of accepted → terminal. */
+  /**
+   * How a person learns that an accepted cash-out is resolved: told by the ledger's CashOutResolved notice on the
+   * client's reply topic ('notice'), or by polling GetCashOutStatus every `pollIntervalMs` ('poll').
+   */
+  statusBy: 'notice' | 'poll';
+  /** With 'poll': how often a person polls the status of an accepted cash-out (the resolution of accepted → terminal). */
   pollIntervalMs: number;
+  /** With 'notice': without a notice for this long, the client polls the status once (a lost notice costs time only). */
+  fallbackPollMs: number;
   /** After the arrival window, how long in-flight people may take to finish before the run is cut off. */
   drainSeconds: number;
   /** Seeds the population (names, issuers, balances); phone numbers are fresh every run. */
@@ -69,7 +76,9 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   lookupOnlyShare: 0.1,
   issuersPerPerson: 6,
   averagePartWon: 11_400,
+  statusBy: 'notice',
   pollIntervalMs: 250,
+  fallbackPollMs: 10_000,
   drainSeconds: 120,
   seed: 1,
   clients: 1,
@@ -177,7 +186,10 @@ export interface BenchResult {
     /** The same, for parts the ledger recorded terminal inside the steady window. */
     recordedInSteadyMs: Distribution;
     clockOffsetUncertaintyMs: number;
+    statusBy: BenchOptions['statusBy'];
     pollIntervalMs: number;
+    /** With notices: cash-outs the client learned were resolved from the notice, and from a fallback poll. */
+    resolvedBy: { notice: number; poll: number };
   };
   retries: Record<string, number>;
   /** SERVICE_BUSY answers by message type (each was waited out and sent again by the client). */
@@ -337,8 +349,8 @@ async function withRetry<T>(what: string, rec: Recorder, deadline: number, fn: (
 
 /**
  * The launch-day load: people arrive on a ramp, each verifies by phone, consents to several card companies,
- * registers an own-name account, looks up all programs and sweeps what they hold in one cash-out, then polls
- * until every part is terminal or scheduled. Bounded in count and time: it stops by itself at its hard deadline.
+ * registers an own-name account, looks up all programs and sweeps what they hold in one cash-out, then waits
+ * until every part is terminal or scheduled (told by the ledger's notice, or polling). Bounded in count and time: it stops by itself at its hard deadline.
  * After the run, the ledger is audited and the bench's own count is checked against the ledger.
  */
 export async function runBench(partial: Partial<BenchOptions>, target: BenchTarget, log: (line: string) => void = () => undefined): Promise<BenchResult> {
@@ -371,6 +383,8 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
     }
   }
 
+  // A client from the caller may have resolved cash-outs before this run.
+  const resolvedBefore = clients.map((c) => ({ ...c.resolvedBy }));
   const sampler = new ProcessSampler(target.processes ?? [{ name: 'bench (this)', pid: process.pid }]);
   const lag = new LagSampler(target.brokers, target.prefix, target.metricsUrls ?? {});
   await lag.start();
@@ -516,7 +530,12 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
       recordedAcceptedToTerminalMs: distribution(recorded.map((r) => r.ms)),
       recordedInSteadyMs: distribution(recorded.filter((r) => r.at >= steady.from && r.at <= steady.to).map((r) => r.ms)),
       clockOffsetUncertaintyMs: Number.isFinite(upper) && Number.isFinite(lower) ? upper - lower : Number.NaN,
+      statusBy: options.statusBy,
       pollIntervalMs: options.pollIntervalMs,
+      resolvedBy: {
+        notice: clients.reduce((n, c, i) => n + c.resolvedBy.notice - resolvedBefore[i].notice, 0),
+        poll: clients.reduce((n, c, i) => n + c.resolvedBy.poll - resolvedBefore[i].poll, 0),
+      },
     },
     retries: rec.retries,
     busyAnswers: rec.busyAnswers,
@@ -642,7 +661,7 @@ async function simulatePerson(
   await sweepAndWatch(person, account.accountId, parts, `${rec.runId}-${plan.index}`, client, options, rec, deadline);
 }
 
-/** One cash-out of `parts`, then its status polled until every part is terminal or scheduled. */
+/** One cash-out of `parts`, then waits until every part is terminal or scheduled: told by a notice, or polling. */
 async function sweepAndWatch(
   person: { personId: string; assertion: string }, accountId: string, parts: { program: string; points: number }[], requestId: string,
   client: PointsweepClient, options: BenchOptions, rec: Recorder, deadline: number,
@@ -677,6 +696,7 @@ async function sweepAndWatch(
     finished: false,
   };
   rec.cashOuts.push(record);
+  const status = { assertion: person.assertion, cashOutId: record.cashOutId };
 
   for (;;) {
     const now = Date.now();
@@ -690,9 +710,16 @@ async function sweepAndWatch(
       record.finished = true;
       return;
     }
+    if (options.statusBy === 'notice') {
+      view = await client.awaitCashOutResolved(status, person.personId, { timeoutMs: deadline - Date.now(), fallbackPollMs: options.fallbackPollMs })
+        .catch((error: unknown) => {
+          throw error instanceof PointsweepError && error.code === CASH_OUT_NOT_RESOLVED ? new Error('cash-out not terminal by the hard deadline') : error;
+        });
+      continue;
+    }
     if (Date.now() + options.pollIntervalMs >= deadline) throw new Error('cash-out not terminal by the hard deadline');
     await sleepUntilDeadline(options.pollIntervalMs, deadline);
-    view = await withRetry('cashOutStatus', rec, deadline, () => client.cashOutStatus({ assertion: person.assertion, cashOutId: record.cashOutId }, person.personId));
+    view = await withRetry('cashOutStatus', rec, deadline, () => client.cashOutStatus(status, person.personId));
   }
 }
 

@@ -1,4 +1,4 @@
-import { MESSAGES, MessageDefinition, MessageEnvelope, TOPIC_SUFFIXES, TopicName } from '@pointsweep/contracts';
+import { CASH_OUT_RESOLVED, MESSAGES, MessageDefinition, MessageEnvelope, TOPIC_SUFFIXES, TopicName } from '@pointsweep/contracts';
 import { JsonSchema, schemaOfClass } from './payload-schema';
 
 /**
@@ -183,7 +183,7 @@ function operations(): Record<string, unknown> {
     action: 'receive',
     channel: ref('#/channels/replies'),
     title: 'The edge client reads its reply topic (its own consumer group)',
-    messages: [ref('#/channels/replies/messages/Reply')],
+    messages: [ref('#/channels/replies/messages/Reply'), ref('#/channels/replies/messages/CashOutResolved')],
   };
   return ops;
 }
@@ -216,7 +216,7 @@ function channels(): Record<string, unknown> {
     title: 'Replies to one edge client',
     description: 'Each client instance owns one reply topic and its own consumer group, so replies never reach another instance.',
     parameters: { prefix: ref('#/components/parameters/prefix'), clientId: ref('#/components/parameters/clientId') },
-    messages: { Reply: ref('#/components/messages/Reply') },
+    messages: { Reply: ref('#/components/messages/Reply'), CashOutResolved: ref('#/components/messages/CashOutResolved') },
   };
   return result;
 }
@@ -261,6 +261,55 @@ function replySchemas(): Record<string, JsonSchema> {
             payload: ref(`${SCHEMAS}ReplyPayload`),
           },
           required: ['causationId'],
+        },
+      ],
+    },
+  };
+}
+
+/** CashOutView and CashOutPartView are result interfaces, not validated classes: their schema is written here. */
+function cashOutResolvedSchemas(): Record<string, JsonSchema> {
+  const states = ['REDEEMING', 'SCHEDULED', 'PAYING', 'PAID', 'REFUNDING', 'FAILED', 'MANUAL_REVIEW'];
+  return {
+    CashOutPartView: {
+      type: 'object',
+      properties: {
+        partId: { type: 'string', format: 'uuid' },
+        program: { type: 'string' },
+        pointsRequested: { type: 'integer', minimum: 1 },
+        pointsConsumed: { type: 'integer', minimum: 0 },
+        won: { type: 'integer', minimum: 0 },
+        state: { type: 'string', enum: states },
+        failureCode: { type: 'string' },
+        bankTransactionId: { type: 'string' },
+        payoutFrom: { type: 'string', format: 'date-time', description: 'When a scheduled payout will be released.' },
+      },
+      required: ['partId', 'program', 'pointsRequested', 'pointsConsumed', 'won', 'state'],
+      additionalProperties: false,
+    },
+    CashOutView: {
+      type: 'object',
+      properties: {
+        cashOutId: { type: 'string', format: 'uuid' },
+        requestId: { type: 'string' },
+        acceptedAt: { type: 'string', format: 'date-time' },
+        state: { type: 'string', enum: ['IN_PROGRESS', 'COMPLETED', 'PARTIALLY_FAILED', 'FAILED', 'NEEDS_REVIEW'] },
+        parts: { type: 'array', items: ref(`${SCHEMAS}CashOutPartView`) },
+      },
+      required: ['cashOutId', 'requestId', 'acceptedAt', 'state', 'parts'],
+      additionalProperties: false,
+    },
+    CashOutResolvedEnvelope: {
+      allOf: [
+        ref(`${SCHEMAS}Envelope`),
+        {
+          type: 'object',
+          properties: {
+            type: { const: CASH_OUT_RESOLVED.type },
+            version: { const: CASH_OUT_RESOLVED.version },
+            kind: { const: CASH_OUT_RESOLVED.kind },
+            payload: ref(`${SCHEMAS}CashOutView`),
+          },
         },
       ],
     },
@@ -333,6 +382,18 @@ function messages(): Record<string, unknown> {
     payload: ref(`${SCHEMAS}ReplyEnvelope`),
     bindings: { kafka: { key: { type: 'string', description: 'The command\'s key.' }, bindingVersion: '0.5.0' } },
   };
+  result.CashOutResolved = {
+    name: CASH_OUT_RESOLVED.type,
+    title: CASH_OUT_RESOLVED.type,
+    summary: 'Pushed, unasked, to the reply topic of the client that sent a CashOut or ConfirmQuote once every part has its outcome for now '
+      + '(PAID, FAILED, MANUAL_REVIEW, or SCHEDULED for the next business day); again whenever a later change leaves every part with an '
+      + 'outcome once more. At-least-once; a client that did not send the cash-out is not told and polls GetCashOutStatus instead.',
+    contentType: 'application/json',
+    tags: [{ name: 'notice' }, { name: `v${CASH_OUT_RESOLVED.version}` }, { name: 'sender:service' }],
+    headers: HEADERS,
+    payload: ref(`${SCHEMAS}CashOutResolvedEnvelope`),
+    bindings: { kafka: { key: { type: 'string', description: 'The person id.' }, bindingVersion: '0.5.0' } },
+  };
   result.DeadLetter = {
     name: 'DeadLetter',
     title: 'DeadLetter',
@@ -347,7 +408,7 @@ function messages(): Record<string, unknown> {
 
 /** The whole AsyncAPI 3.0 document, built from the contracts (MESSAGES, TOPIC_SUFFIXES and the payload classes). */
 export function buildAsyncApiDocument(version = '0.1.0'): Record<string, unknown> {
-  const schemas: Record<string, JsonSchema> = { Envelope: envelopeSchema(), ...replySchemas(), DeadLetter: deadLetterSchema() };
+  const schemas: Record<string, JsonSchema> = { Envelope: envelopeSchema(), ...replySchemas(), ...cashOutResolvedSchemas(), DeadLetter: deadLetterSchema() };
   for (const m of MESSAGES) {
     const { schema, nested } = schemaOfClass(m.payload);
     if (schemas[m.type]) throw new Error(`schema name ${m.type} is used twice`);

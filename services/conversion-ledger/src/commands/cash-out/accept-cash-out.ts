@@ -57,7 +57,8 @@ export async function acceptCashOut(ctx: MessageContext, intent: CashOutIntent):
   // inserted, and then nothing is (the transaction rolls back on the refusal below).
   const inserted: { id: string; program: string }[] = await ctx.tx.query(
     `WITH cash_out AS (
-       INSERT INTO cash_outs (id, person_id, request_id, request_hash, account_id, accepted_at, correlation_id, quote_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       INSERT INTO cash_outs (id, person_id, request_id, request_hash, account_id, accepted_at, correlation_id, quote_id, notify_topic)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $15)
      ), parts AS (
        INSERT INTO cash_out_parts (id, cash_out_id, person_id, program, kst_day, points_requested, points_consumed, won, state, updated_at)
        SELECT p.id, $1, $2, p.program, $9, p.points_requested, p.points_consumed, p.won, 'REDEEMING', $6
@@ -68,6 +69,8 @@ export async function acceptCashOut(ctx: MessageContext, intent: CashOutIntent):
     [
       cashOutId, intent.personId, intent.requestId, intent.fingerprint, intent.accountId, ctx.acceptedAt, ctx.envelope.correlationId, intent.quoteId ?? null, day,
       parts.map((p) => p.id), parts.map((p) => p.program), parts.map((p) => p.points), parts.map((p) => p.pointsConsumed), parts.map((p) => p.won),
+      // The transport took replyTo only if it is a reply topic ({prefix}.replies.<client id>).
+      ctx.envelope.replyTo ?? null,
     ],
   );
   const taken = parts.find((part) => !inserted.some((i) => i.id === part.id));
