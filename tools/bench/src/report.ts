@@ -65,6 +65,13 @@ export function benchMarkdown(r: BenchResult, command: string): string {
   out.push('');
   out.push(
     table(
+      ['step (first try → answer, busy answers and retries included)', 'ms'],
+      Object.entries(r.steps).map(([what, d]) => [what, dist(d)]),
+    ),
+  );
+  out.push('');
+  out.push(
+    table(
       ['seconds into the run', 'parts terminal or scheduled', 'accepted → terminal, ms p50 / p99', 'as the ledger recorded it, ms p50 / p99', 'busy answers'],
       r.timeline.map((b) => [
         `${b.fromSecond}–${b.fromSecond + 10}`,

@@ -192,6 +192,8 @@ export interface BenchResult {
     resolvedBy: { notice: number; poll: number };
   };
   retries: Record<string, number>;
+  /** Each step's time from its first try to its answer (busy answers waited out and retries included), by step. */
+  steps: Record<string, Distribution>;
   /** SERVICE_BUSY answers by message type (each was waited out and sent again by the client). */
   busyAnswers: Record<string, number>;
   /** Per 10 s of the run: parts seen terminal, their accepted → terminal latency, busy answers. */
@@ -296,6 +298,7 @@ class Recorder {
   readonly cashOuts: CashOutRecord[] = [];
   readonly failures: Record<string, number> = {};
   readonly retries: Record<string, number> = {};
+  readonly steps: Record<string, number[]> = {};
   readonly busyAnswers: Record<string, number> = {};
   readonly busyAt: number[] = [];
   readonly personIds: string[] = [];
@@ -334,9 +337,12 @@ function definitelyNotTaken(error: unknown): boolean {
 
 async function withRetry<T>(what: string, rec: Recorder, deadline: number, fn: () => Promise<T>): Promise<T> {
   let delay = 100;
+  const startedAt = Date.now();
   for (;;) {
     try {
-      return await fn();
+      const answer = await fn();
+      (rec.steps[what] ??= []).push(Date.now() - startedAt);
+      return answer;
     } catch (error) {
       const retriable = (error instanceof PointsweepError && error.retriable) || !(error instanceof PointsweepError);
       if (!retriable || Date.now() + delay >= deadline) throw error;
@@ -538,6 +544,7 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
       },
     },
     retries: rec.retries,
+    steps: Object.fromEntries(Object.entries(rec.steps).map(([what, ms]) => [what, distribution(ms)])),
     busyAnswers: rec.busyAnswers,
     timeline,
     lag: lag.figures(),
