@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { ErrorCodes, messageDefinition, MessageDefinition, MessageEnvelope, PointsweepError, topicsFor } from '@pointsweep/contracts';
+import type { Producer } from 'kafkajs';
 import { operatorKey, PointsweepClient } from './client';
+import { CoalescingSender } from './coalescing-sender';
 
 /** A client whose transport is replaced by a recorder: checks each typed method sends the right command and key. */
 function recordingClient(): { client: PointsweepClient; sent: { type: string; kind: string; topic: string; payload: object; key: string }[] } {
@@ -49,8 +51,8 @@ function scriptedClient(answers: Answer[], options: { busyRetries?: number } = {
   const client = Object.create(PointsweepClient.prototype) as PointsweepClient;
   const pending = new Map<string, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
   const producer = {
-    async send(record: { messages: { value: string }[] }) {
-      const envelope = JSON.parse(record.messages[0].value) as MessageEnvelope;
+    async sendBatch(record: { topicMessages: { messages: { value: string }[] }[] }) {
+      const envelope = JSON.parse(record.topicMessages[0].messages[0].value) as MessageEnvelope;
       sent.push(envelope);
       const answer = answers.shift() ?? { ok: true, result: 'default' };
       if ('sendFails' in answer) throw answer.sendFails;
@@ -66,6 +68,7 @@ function scriptedClient(answers: Answer[], options: { busyRetries?: number } = {
     topics: topicsFor('spec'),
     replyTopic: 'spec.replies.client',
     producer,
+    sender: new CoalescingSender(producer as unknown as Pick<Producer, 'sendBatch'>),
     pending,
     busyAnswers: 0,
   });

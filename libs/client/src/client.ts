@@ -7,6 +7,7 @@ import {
   ReplyPayload, replyTopicFor, RevokeConsent, StartIdentityVerification, Topics, topicsFor, VerificationStarted,
 } from '@pointsweep/contracts';
 import { buildEnvelope, createTopicsAndWait, EnvelopeSigner, idempotentProducer, kafkaMessageOf, KeyRing } from '@pointsweep/messaging';
+import { CoalescingSender } from './coalescing-sender';
 import { isResolved, ResolvedCashOuts } from './resolved-cash-outs';
 
 /** kafkajs's log levels, for ClientOptions.logLevel. */
@@ -72,6 +73,7 @@ export class PointsweepClient {
   /** How awaitCashOutResolved calls ended: told by the ledger's notice, or found by a fallback status poll. */
   readonly resolvedBy = { notice: 0, poll: 0 };
   private readonly signer?: EnvelopeSigner;
+  private readonly sender: CoalescingSender;
   private constructor(
     private readonly options: Required<Omit<ClientOptions, 'keys'>> & Pick<ClientOptions, 'keys'>,
     private readonly topics: Topics,
@@ -80,6 +82,7 @@ export class PointsweepClient {
     private readonly consumer: Consumer,
   ) {
     this.signer = options.keys ? new EnvelopeSigner(options.keys) : undefined;
+    this.sender = new CoalescingSender(producer);
   }
 
   static async connect(options: ClientOptions): Promise<PointsweepClient> {
@@ -133,6 +136,11 @@ export class PointsweepClient {
     await joined;
   }
 
+  /** Requests this client sent, and the produce requests that carried them (concurrent requests share one). */
+  get sent(): { requests: number; messages: number } {
+    return { ...this.sender.sent };
+  }
+
   /** SERVICE_BUSY answers this client has had (each one was sent again, or handed to the caller). */
   busyAnswers = 0;
 
@@ -171,11 +179,7 @@ export class PointsweepClient {
     // refusal arriving then must wait for the caller, not end the process as an unhandled rejection.
     result.catch(() => undefined);
     try {
-      await this.producer.send({
-        topic: this.topics[definition.topic],
-        acks: -1,
-        messages: [kafkaMessageOf(envelope)],
-      });
+      await this.sender.send(this.topics[definition.topic], kafkaMessageOf(envelope));
     } catch (error) {
       // Never sent: no reply will come. Drop the wait, or its timer would reject a promise nobody holds any more.
       clearTimeout(this.pending.get(envelope.id)?.timer);

@@ -192,6 +192,8 @@ export interface BenchResult {
     resolvedBy: { notice: number; poll: number };
   };
   retries: Record<string, number>;
+  /** Requests the bench's clients sent, and the produce requests that carried them. */
+  clientSends: { messages: number; requests: number };
   /** Each step's time from its first try to its answer (busy answers waited out and retries included), by step. */
   steps: Record<string, Distribution>;
   /** SERVICE_BUSY answers by message type (each was waited out and sent again by the client). */
@@ -391,6 +393,7 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
 
   // A client from the caller may have resolved cash-outs before this run.
   const resolvedBefore = clients.map((c) => ({ ...c.resolvedBy }));
+  const sentBefore = clients.map((c) => c.sent);
   const sampler = new ProcessSampler(target.processes ?? [{ name: 'bench (this)', pid: process.pid }]);
   const lag = new LagSampler(target.brokers, target.prefix, target.metricsUrls ?? {});
   await lag.start();
@@ -544,6 +547,10 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
       },
     },
     retries: rec.retries,
+    clientSends: {
+      messages: clients.reduce((n, c, i) => n + c.sent.messages - sentBefore[i].messages, 0),
+      requests: clients.reduce((n, c, i) => n + c.sent.requests - sentBefore[i].requests, 0),
+    },
     steps: Object.fromEntries(Object.entries(rec.steps).map(([what, ms]) => [what, distribution(ms)])),
     busyAnswers: rec.busyAnswers,
     timeline,
