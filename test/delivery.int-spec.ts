@@ -70,6 +70,8 @@ const probeService: ServiceDefinition = {
   schema: 'probe',
   migrations: [ProbeTables1764000009000],
   consumes: ['issuerCommands'],
+  // For the spec, a lookup plays a newcomer's first request (held to ENTRY_MAX_QUEUE_MS, set below).
+  entryRequests: [LookupPoints.name],
   module: (runtime, config) => ProbeModule.forRoot(runtime, config),
 };
 
@@ -89,7 +91,7 @@ describe('delivery guarantees of the messaging library', () => {
     database = await createTestDatabase('delivery');
     service = await startService(probeService, {
       kafkaBrokers: kafkaBrokers(), topicPrefix: prefix, databaseUrl: database.url, httpPort: 0,
-      simulatorsUrl: 'http://127.0.0.1:9', clock: systemClock, keys,
+      simulatorsUrl: 'http://127.0.0.1:9', clock: systemClock, keys, admissionMaxQueueMs: 30_000, entryMaxQueueMs: 5_000,
     });
     kafka = new Kafka({ brokers: kafkaBrokers(), clientId: 'delivery-spec', logLevel: logLevel.NOTHING });
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -237,7 +239,7 @@ describe('delivery guarantees of the messaging library', () => {
       const personId = randomUUID();
       const request = () => buildEnvelope(messageDefinition(LookupPoints.name)!, { assertion: 'not-checked-by-the-probe' }, { key: personId, replyTo: replyTopic });
       const stale = request();
-      // Kafka's timestamp says the request has waited a minute in the topic (the limit is the default 2 s).
+      // Kafka's timestamp says the request has waited a minute in the topic (the probe's limit is 30 s).
       await producer.send({ topic: topics.issuerCommands, acks: -1, messages: [{ key: personId, value: JSON.stringify(stale), timestamp: String(Date.now() - 60_000) }] });
       await waitFor(async () => replies.has(stale.id), { description: 'the stale request to be answered' });
       expect(replies.get(stale.id)).toEqual({
@@ -252,6 +254,21 @@ describe('delivery guarantees of the messaging library', () => {
       await waitFor(async () => replies.has(fresh.id), { description: 'the fresh request to be answered' });
       expect(replies.get(fresh.id)).toEqual({ ok: true, result: { taken: true } });
       expect(await effectsFor(personId)).toBe(1);
+    } finally {
+      await reader.disconnect();
+    }
+  });
+
+  it('turns away a newcomer\'s first request that waited past the entry limit, though within the service\'s own', async () => {
+    const { replyTopic, replies, reader } = await readReplies('entry-probe');
+    try {
+      const personId = randomUUID();
+      const entry = buildEnvelope(messageDefinition(LookupPoints.name)!, { assertion: 'not-checked-by-the-probe' }, { key: personId, replyTo: replyTopic });
+      // 10 s in the topic: past the entry limit (5 s here), within the service's (30 s here).
+      await producer.send({ topic: topics.issuerCommands, acks: -1, messages: [{ key: personId, value: JSON.stringify(entry), timestamp: String(Date.now() - 10_000) }] });
+      await waitFor(async () => replies.has(entry.id), { description: 'the entry request to be answered' });
+      expect(replies.get(entry.id)).toMatchObject({ ok: false, error: { code: ErrorCodes.serviceBusy, message: expect.stringMatching(/^busy: the request waited \d+ ms in the queue/) } });
+      expect(await effectsFor(personId)).toBe(0);
     } finally {
       await reader.disconnect();
     }

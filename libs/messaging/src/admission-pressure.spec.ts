@@ -1,4 +1,4 @@
-import { AdmissionPressure } from './admission-pressure';
+import { AdmissionPressure, queueLimitFor } from './admission-pressure';
 
 describe('admission pressure', () => {
   let now = 0;
@@ -36,5 +36,25 @@ describe('admission pressure', () => {
     for (let i = 0; i < 7; i++) pressure.turnedOneAway();
     now = 1500;
     expect(pressure.factor()).toBe(7);
+  });
+});
+
+describe('queue limit by request type', () => {
+  const limits = { maxQueueMs: 2000, entry: { types: ['StartIdentityVerification'], maxQueueMs: 500 } };
+
+  it('holds a request that brings a new person in to the shorter entry limit', () => {
+    expect(queueLimitFor('StartIdentityVerification', limits)).toBe(500);
+  });
+
+  it('holds the next steps of people already inside to the service\'s limit', () => {
+    expect(queueLimitFor('GrantConsent', limits)).toBe(2000);
+  });
+
+  it('never lets an entry wait longer than the service\'s own limit', () => {
+    expect(queueLimitFor('StartIdentityVerification', { maxQueueMs: 300, entry: limits.entry })).toBe(300);
+  });
+
+  it('has no limit where none is set', () => {
+    expect(queueLimitFor('GrantConsent', {})).toBeUndefined();
   });
 });

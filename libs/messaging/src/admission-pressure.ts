@@ -47,3 +47,19 @@ export class AdmissionPressure {
     this.windowStart = this.now();
   }
 }
+
+/**
+ * How long a request may have waited in its topic and still be taken. Requests that bring a new person in (entry
+ * requests: a verification started) are held to a shorter limit than the next steps of people already inside: when
+ * the service falls behind, newcomers are told "busy, retry after" first, so the people already inside keep their
+ * queue short and finish at normal latency instead of everyone's steps waiting behind a surge of arrivals.
+ */
+export interface QueueLimits {
+  maxQueueMs?: number;
+  entry?: { types: readonly string[]; maxQueueMs: number };
+}
+
+export function queueLimitFor(type: string, limits: QueueLimits): number | undefined {
+  if (limits.entry?.types.includes(type)) return Math.min(limits.entry.maxQueueMs, limits.maxQueueMs ?? Infinity);
+  return limits.maxQueueMs;
+}

@@ -23,6 +23,8 @@ export interface ServiceDefinition {
   consumes: TopicName[];
   /** Partitions consumed at the same time (default 3); each partition stays in order. */
   partitionsConsumedConcurrently?: number;
+  /** Request types that bring a new person in: turned away first when the service falls behind (QueueLimits). */
+  entryRequests?: readonly string[];
   module(runtime: MessagingRuntime, config: ServiceConfig): DynamicModule;
 }
 
@@ -51,13 +53,15 @@ export async function startService(definition: ServiceDefinition, config: Servic
   app.enableShutdownHooks();
   // Registered on the app before the microservice connects, which then inherits it.
   app.useGlobalFilters(new RethrowRpcErrors(app.get(HttpAdapterHost).httpAdapter));
+  const admissionMaxQueueMs = config.admissionMaxQueueMs ?? DEFAULT_ADMISSION_MAX_QUEUE_MS;
   app.connectMicroservice({
     strategy: new KafkaOutboxTransport(runtime, {
       groupId: `${config.topicPrefix}.${definition.name}`,
       topics: definition.consumes.map((t) => runtime.topics[t]),
       sessionTimeoutMs: config.consumerSessionTimeoutMs,
       partitionsConsumedConcurrently: definition.partitionsConsumedConcurrently,
-      admissionMaxQueueMs: config.admissionMaxQueueMs ?? DEFAULT_ADMISSION_MAX_QUEUE_MS,
+      admissionMaxQueueMs,
+      entryRequests: definition.entryRequests && { types: definition.entryRequests, maxQueueMs: config.entryMaxQueueMs ?? admissionMaxQueueMs / 4 },
       sealer: new Sealer(config.keys),
     }),
   }, { inheritAppConfig: true });

@@ -18,6 +18,8 @@ export interface ServiceConfig {
    * SERVICE_BUSY with a retry-after instead of being taken, so a surge cannot build a queue nobody waits for.
    */
   admissionMaxQueueMs?: number;
+  /** The shorter limit for requests that bring a new person in (ServiceDefinition.entryRequests); default a quarter of the above. */
+  entryMaxQueueMs?: number;
 }
 
 export const DEFAULT_ADMISSION_MAX_QUEUE_MS = 2000;
@@ -58,5 +60,6 @@ export function serviceConfigFromEnv(env: Env, defaults: { httpPort: number; dat
     keys: loadKeyRing(env, DEFAULT_KEYS_FILE),
     consumerSessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS ? Number(env.KAFKA_SESSION_TIMEOUT_MS) : undefined,
     admissionMaxQueueMs: env.ADMISSION_MAX_QUEUE_MS ? Number(env.ADMISSION_MAX_QUEUE_MS) : undefined,
+    entryMaxQueueMs: env.ENTRY_MAX_QUEUE_MS ? Number(env.ENTRY_MAX_QUEUE_MS) : undefined,
   };
 }

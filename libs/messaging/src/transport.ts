@@ -14,7 +14,7 @@ import { PendingMessage, topicMessagesOf, writeToOutbox } from './outbox';
 import { MessagingRuntime } from './runtime';
 import { Sealer } from './security';
 import { REPLAY_HEADER } from './dead-letters';
-import { AdmissionPressure, retryAfterUnderPressure } from './admission-pressure';
+import { AdmissionPressure, queueLimitFor, retryAfterUnderPressure } from './admission-pressure';
 
 export interface TransportOptions {
   /** Consumer group, and the inbox's consumer name. */
@@ -25,6 +25,8 @@ export interface TransportOptions {
   sessionTimeoutMs?: number;
   /** Requests that waited longer than this in their topic are answered SERVICE_BUSY (see ServiceConfig). */
   admissionMaxQueueMs?: number;
+  /** Requests that bring a new person in, turned away sooner (see QueueLimits). */
+  entryRequests?: { types: readonly string[]; maxQueueMs: number };
   /**
    * Seals the original bytes kept in a dead letter (they may be an edge command carrying personal data);
    * without it they are kept as plain base64.
@@ -317,7 +319,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     // Admission: requests only (work already accepted — events, saga commands — is always finished), judged by
     // the time the message has spent in its topic on the real clock (Kafka's timestamp, not the service clock).
     const queuedMs = Date.now() - Number(message.timestamp);
-    const limit = this.options.admissionMaxQueueMs;
+    const limit = queueLimitFor(envelope.type, { maxQueueMs: this.options.admissionMaxQueueMs, entry: this.options.entryRequests });
     const request = envelope.replyTo !== undefined && !handler.isEventHandler && !replay;
     if (request && limit !== undefined && queuedMs > limit) {
       // The queue is at least as long as this request waited: ask for about that long, times the pressure (so the
