@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
 import {
-  CASH_OUT_RESOLVED, CashOut, CashOutQuote, CashOutView, ConfirmIdentityVerification, ConfirmQuote, ConsentRecorded, ErrorCodes, GetCashOutStatus, GrantConsent,
+  CASH_OUT_RESOLVED, CashOut, CashOutQuote, CashOutView, ConfirmIdentityVerification, ConfirmQuote, ConsentRecorded, ErrorCodes, GetCashOutStatus, GrantConsent, GrantConsents,
   IdentityVerified, ListManualReview, LookupPoints, ManualReviewItem, MessageDefinition, MessageEnvelope, messageDefinition,
   mustBeSigned, PayoutAccountRegistered, PayoutsReleased, PointsOverview, PointsweepError, QuoteCashOut, RegisterPayoutAccount, ReleaseDuePayouts,
   ReplyPayload, replyTopicFor, RevokeConsent, StartIdentityVerification, Topics, topicsFor, VerificationStarted,
@@ -203,6 +203,10 @@ export class PointsweepClient {
   }
   grantConsent(input: GrantConsent, personId: string): Promise<ConsentRecorded> {
     return this.command(GrantConsent, input, personId);
+  }
+  /** Several card companies in one request (a consent screen); one ConsentRecorded each, in the order asked. */
+  grantConsents(input: GrantConsents, personId: string): Promise<ConsentRecorded[]> {
+    return this.command(GrantConsents, input, personId);
   }
   registerPayoutAccount(input: RegisterPayoutAccount, personId: string): Promise<PayoutAccountRegistered> {
     return this.command(RegisterPayoutAccount, input, personId);

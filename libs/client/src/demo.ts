@@ -39,7 +39,7 @@ export async function onboardPerson(
   const started = await client.startVerification({ name, birthDate, carrier: 'SKT', phone });
   const code = await readSmsCode(simulatorsUrl, phone);
   const verified = await client.confirmVerification({ verificationId: started.verificationId, code });
-  for (const issuer of issuers) await client.grantConsent({ assertion: verified.assertion, issuer }, verified.personId);
+  if (issuers.length > 0) await client.grantConsents({ assertion: verified.assertion, issuers }, verified.personId);
   const accountNumber = `1002${randomInt(10_000_000, 99_999_999)}`;
   await simulatorAdmin(simulatorsUrl, '/admin/bank/accounts', { bankCode: '020', accountNumber, holderName: name, birthDate });
   const account = await client.registerPayoutAccount({ assertion: verified.assertion, bankCode: '020', accountNumber }, verified.personId);

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, IsIn, IsInt, IsISO8601, IsString, IsUUID, Length, Matches, Max, Min, ValidateNested,
+  ArrayMaxSize, ArrayMinSize, ArrayUnique, IsIn, IsInt, IsISO8601, IsString, IsUUID, Length, Matches, Max, Min, ValidateNested,
 } from 'class-validator';
 import { ISSUERS, PROGRAM_CODES } from './catalogue';
 import { TopicName } from './topics';
@@ -32,6 +32,10 @@ export interface IdentityVerified { personId: string; assertion: string; asserti
 
 export class GrantConsent extends ActsForPerson {
   @IsIn(ISSUERS) issuer!: string;
+}
+/** Several card companies at once, as a consent screen grants them: one request instead of one per company. */
+export class GrantConsents extends ActsForPerson {
+  @ArrayMinSize(1) @ArrayMaxSize(ISSUERS.length) @ArrayUnique() @IsIn(ISSUERS, { each: true }) issuers!: string[];
 }
 export class RevokeConsent extends ActsForPerson {
   @IsIn(ISSUERS) issuer!: string;
@@ -297,6 +301,7 @@ export const MESSAGES: readonly MessageDefinition[] = [
   command(StartIdentityVerification, 'identityCommands', 'Start a mobile identity verification; a one-time code goes to the phone.'),
   command(ConfirmIdentityVerification, 'identityCommands', 'Confirm the one-time code; returns the person id and a signed identity assertion.'),
   command(GrantConsent, 'identityCommands', 'Allow Pointsweep to query one card company for the person.'),
+  command(GrantConsents, 'identityCommands', 'Allow Pointsweep to query several card companies for the person at once.'),
   command(RegisterPayoutAccount, 'identityCommands', 'Register an own-name bank account; the bank checks the holder.'),
   // Consent goes onto the card-company service's own command stream, keyed by person like every lookup and
   // redemption: the person's later commands land behind it in the same partition, so it is always seen first.

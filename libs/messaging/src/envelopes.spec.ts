@@ -63,3 +63,21 @@ describe('contentDigest', () => {
     expect(contentDigest({ ...a, payload: { operator: 'other' } } as never)).not.toBe(contentDigest(a as never));
   });
 });
+
+describe('GrantConsents payload', () => {
+  const grant = (issuers: unknown) => envelope({ type: 'GrantConsents', payload: { assertion: 'a'.repeat(32), issuers } });
+  const parsed = async (issuers: unknown) => codeOf(parsePayload(await parseEnvelope(Buffer.from(JSON.stringify(grant(issuers))), { now: new Date() })));
+
+  it('accepts several card companies at once', async () => {
+    expect(await parsed(['KB', 'SHINHAN', 'HANA'])).toBe('accepted');
+  });
+
+  it.each([
+    ['no card company', []],
+    ['the same card company twice', ['KB', 'KB']],
+    ['an unknown card company', ['KB', 'NOT_A_BANK']],
+    ['a single card company not in a list', 'KB'],
+  ])('refuses %s as an invalid message', async (_name, issuers) => {
+    expect(await parsed(issuers)).toBe(ErrorCodes.invalidMessage);
+  });
+});

@@ -601,7 +601,7 @@ async function simulatePerson(
       );
     }),
   );
-  await Promise.all(plan.issuers.map((issuer) => withRetry('grantConsent', rec, deadline, () => client.grantConsent({ assertion: person.assertion, issuer }, person.personId))));
+  await withRetry('grantConsents', rec, deadline, () => client.grantConsents({ assertion: person.assertion, issuers: plan.issuers }, person.personId));
   const accountNumber = `1002${plan.phone.slice(3)}`;
   await withRetry('bankAccount', rec, deadline, () =>
     simulatorAdmin(sim, '/admin/bank/accounts', { bankCode: '020', accountNumber, holderName: plan.name, birthDate: plan.birthDate }),
@@ -797,13 +797,19 @@ async function auditRun(target: BenchTarget, runId: string, rec: Recorder): Prom
       detail: `bench accepted ${accepted} cash-outs (${parts} parts), ${rec.unknownOutcome} with unknown outcome; ledger has ${counted.cash_outs} (${counted.parts} parts) for this run's people`,
     });
 
-    const unfinished = rec.cashOuts.filter((c) => !c.finished);
+    // A cash-out the bench stopped watching at its hard stop is judged by the ledger's record after the run.
+    const unwatched = rec.cashOuts.filter((c) => !c.finished);
+    const { rows: stillOpen } = await db.query(
+      `SELECT c.id, string_agg(p.program || ':' || p.state, ' ' ORDER BY p.program) AS parts FROM cash_outs c JOIN cash_out_parts p ON p.cash_out_id = c.id
+        WHERE c.id = ANY($1::uuid[]) GROUP BY c.id HAVING NOT bool_and(p.state IN ('PAID', 'FAILED', 'MANUAL_REVIEW', 'SCHEDULED'))`,
+      [unwatched.map((c) => c.cashOutId)],
+    );
     checks.push({
-      name: 'every accepted request reached terminal or scheduled parts in the view the bench polled',
-      ok: unfinished.length === 0,
-      detail: unfinished.length === 0
-        ? `${accepted} of ${accepted}`
-        : `${unfinished.length} unfinished, e.g. ${unfinished.slice(0, 3).map((c) => `${c.cashOutId} [${c.parts.map((p) => `${p.program}:${p.state}`).join(' ')}]`).join('; ')}`,
+      name: 'every accepted request reached terminal or scheduled parts',
+      ok: stillOpen.length === 0,
+      detail: stillOpen.length === 0
+        ? `${accepted} of ${accepted}: ${accepted - unwatched.length} seen so by the bench, ${unwatched.length} in the ledger after the bench stopped watching at its hard stop`
+        : `${stillOpen.length} unfinished, e.g. ${stillOpen.slice(0, 3).map((c: { id: string; parts: string }) => `${c.id} [${c.parts}]`).join('; ')}`,
     });
   } finally {
     await db.end();

@@ -30,6 +30,7 @@ export const REPLY_RESULTS: Readonly<Record<string, string>> = {
   StartIdentityVerification: 'VerificationStarted',
   ConfirmIdentityVerification: 'IdentityVerified',
   GrantConsent: 'ConsentRecorded',
+  GrantConsents: 'ConsentRecorded[] (one per card company, in the order asked)',
   RevokeConsent: 'ConsentRecorded',
   RegisterPayoutAccount: 'PayoutAccountRegistered',
   LookupPoints: 'PointsOverview',
