@@ -90,7 +90,7 @@ describe('faults: nothing is lost or paid twice', () => {
   it('onboards and pays once when identity dies after recording a consent, before committing', async () => {
     const system = await startTestSystem({ clock: offsetClock(BUSINESS_MORNING), services: [issuerAggregationService, conversionLedgerService, bankSettlementService] });
     try {
-      const doomed = await startChildService('identity', system.config, { POINTSWEEP_CRASH_AT: 'before-commit:GrantConsent' });
+      const doomed = await startChildService('identity', system.config, { POINTSWEEP_CRASH_AT: 'before-commit:GrantConsents' });
       children.push(doomed);
       // The consent request is redelivered to the next identity process; the client's wait outlives the restart.
       const onboarding = onboardPerson(system.client, system.simulatorsUrl, ['HANA']);

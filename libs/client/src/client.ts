@@ -137,7 +137,7 @@ export class PointsweepClient {
   }
 
   /** Requests this client sent, and the produce requests that carried them (concurrent requests share one). */
-  get sent(): { requests: number; messages: number } {
+  get sent(): { messages: number; produceRequests: number } {
     return { ...this.sender.sent };
   }
 
@@ -181,7 +181,8 @@ export class PointsweepClient {
     try {
       await this.sender.send(this.topics[definition.topic], kafkaMessageOf(envelope));
     } catch (error) {
-      // Never sent: no reply will come. Drop the wait, or its timer would reject a promise nobody holds any more.
+      // The send failed (its batch may still have been written): the caller gets the error and may send again
+      // (the ledger takes a request id once). Drop the wait, or its timer would reject a promise nobody holds.
       clearTimeout(this.pending.get(envelope.id)?.timer);
       this.pending.delete(envelope.id);
       throw error;
@@ -243,9 +244,9 @@ export class PointsweepClient {
           this.resolvedBy.notice++;
           return told;
         }
-        // A poll that timed out or was answered busy is only asked again at the next fallback time.
+        // A poll that failed for a while (timed out, busy, a broker away) is only asked again at the next fallback time.
         const polled = await this.cashOutStatus(input, personId).catch((error: unknown) => {
-          if (error instanceof PointsweepError && error.retriable) return undefined;
+          if (!(error instanceof PointsweepError) || error.retriable) return undefined;
           throw error;
         });
         if (polled && isResolved(polled)) {
@@ -284,6 +285,7 @@ export class PointsweepClient {
       p.reject(new Error('client closed'));
     }
     this.pending.clear();
+    this.resolved.closeAll(new Error('client closed'));
     await this.consumer.disconnect();
     await this.producer.disconnect();
   }

@@ -25,7 +25,7 @@ describe('CoalescingSender', () => {
     expect(carried(0)).toEqual(['t1:a,b,c']);
     requests[0].finish();
     await Promise.all(sends);
-    expect(sender.sent).toEqual({ requests: 1, messages: 3 });
+    expect(sender.sent).toEqual({ messages: 3, produceRequests: 1 });
   });
 
   it('gathers what is asked while a request is in flight into the next one, in order, by topic', async () => {

@@ -8,16 +8,16 @@ interface Waiting {
 }
 
 /**
- * Sends what is asked while a send is in flight together, in the next produce request. An idempotent producer
- * has one request in flight at a time and kafkajs sends each send() as a request of its own, so a client shared by
- * many callers queued them one produce round trip apiece (a launch-day bench waited seconds per request on a busy
- * machine; docs/benchmarks.md, session 9). Order is kept: messages go in the order asked, batch after batch.
+ * Sends what is asked while a send is in flight together, in the next produce request: an idempotent producer has
+ * one request in flight and kafkajs makes each send() a request of its own, so many callers queued one round trip
+ * apiece. Messages go in the order asked. A failed request fails all of its callers, though it may have been
+ * written for some of them (as a single send's failure may too).
  */
 export class CoalescingSender {
   private waiting: Waiting[] = [];
   private sending = false;
-  /** Produce requests made, and messages they carried (a client can report its batching). */
-  readonly sent = { requests: 0, messages: 0 };
+  /** Messages sent, and the produce requests that carried them. */
+  readonly sent = { messages: 0, produceRequests: 0 };
 
   constructor(private readonly producer: Pick<Producer, 'sendBatch'>, private readonly maxBatch = 500) {}
 
@@ -40,7 +40,7 @@ export class CoalescingSender {
         for (const w of batch) byTopic.set(w.topic, [...(byTopic.get(w.topic) ?? []), w.message]);
         try {
           await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-          this.sent.requests++;
+          this.sent.produceRequests++;
           this.sent.messages += batch.length;
           for (const w of batch) w.sent();
         } catch (error) {

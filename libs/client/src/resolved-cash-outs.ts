@@ -1,8 +1,8 @@
-import { CashOutView, RESOLVED_PART_STATES } from '@pointsweep/contracts';
+import { CashOutView, isResolvedState } from '@pointsweep/contracts';
 
 /** Every part of the cash-out has its outcome for now: nothing moves it today without an operator or a release. */
 export function isResolved(view: CashOutView): boolean {
-  return view.parts.every((p) => RESOLVED_PART_STATES.includes(p.state));
+  return view.parts.every((p) => isResolvedState(p.state));
 }
 
 /**
@@ -11,7 +11,7 @@ export function isResolved(view: CashOutView): boolean {
  * late caller; older ones are dropped (that caller then finds out by its fallback poll).
  */
 export class ResolvedCashOuts {
-  private readonly waiting = new Map<string, Set<(view: CashOutView) => void>>();
+  private readonly waiting = new Map<string, Set<{ resolve(view: CashOutView): void; reject(error: Error): void }>>();
   private readonly unclaimed = new Map<string, CashOutView>();
 
   constructor(private readonly keep = 10_000) {}
@@ -22,7 +22,7 @@ export class ResolvedCashOuts {
     const waiters = this.waiting.get(view.cashOutId);
     if (waiters) {
       this.waiting.delete(view.cashOutId);
-      for (const resolve of waiters) resolve(view);
+      for (const waiter of waiters) waiter.resolve(view);
       return;
     }
     this.unclaimed.delete(view.cashOutId);
@@ -37,18 +37,25 @@ export class ResolvedCashOuts {
       this.unclaimed.delete(cashOutId);
       return { told: Promise.resolve(already), cancel: () => undefined };
     }
-    let resolve!: (view: CashOutView) => void;
-    const told = new Promise<CashOutView>((r) => (resolve = r));
+    let waiter!: { resolve(view: CashOutView): void; reject(error: Error): void };
+    const told = new Promise<CashOutView>((resolve, reject) => (waiter = { resolve, reject }));
     const waiters = this.waiting.get(cashOutId) ?? new Set();
-    waiters.add(resolve);
+    waiters.add(waiter);
     this.waiting.set(cashOutId, waiters);
     return {
       told,
       cancel: () => {
-        waiters.delete(resolve);
+        waiters.delete(waiter);
         if (waiters.size === 0 && this.waiting.get(cashOutId) === waiters) this.waiting.delete(cashOutId);
       },
     };
+  }
+
+  /** Ends every wait with the error (the client closed): no caller is left holding a timer. */
+  closeAll(error: Error): void {
+    for (const waiters of this.waiting.values()) for (const waiter of waiters) waiter.reject(error);
+    this.waiting.clear();
+    this.unclaimed.clear();
   }
 
   /** Cash-outs someone is waiting for (0 once every wait has ended). */

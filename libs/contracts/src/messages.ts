@@ -214,8 +214,11 @@ export interface CashOutView {
  * caller need not poll GetCashOutStatus; at-least-once, like every message the outbox relays.
  */
 export const CASH_OUT_RESOLVED = { type: 'CashOutResolved', version: 1, kind: 'event' } as const;
-/** The part states a CashOutResolved notice waits for: nothing moves them today without an operator or a release. */
+/** The part states a CashOutResolved notice waits for: each part has its outcome for now (a scheduled payout's release or a review's resolution may still move it). */
 export const RESOLVED_PART_STATES: readonly CashOutPartState[] = ['PAID', 'FAILED', 'MANUAL_REVIEW', 'SCHEDULED'];
+export function isResolvedState(state: string): state is CashOutPartState {
+  return (RESOLVED_PART_STATES as readonly string[]).includes(state);
+}
 
 export class GetCashOutStatus extends ActsForPerson {
   @IsUUID() cashOutId!: string;

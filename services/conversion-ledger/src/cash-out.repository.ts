@@ -152,7 +152,7 @@ export async function resolvedCashOuts(
   tx: EntityManager, cashOutIds: string[],
 ): Promise<{ view: CashOutView; personId: string; notifyTopic: string; correlationId: string | null }[]> {
   if (cashOutIds.length === 0) return [];
-  await tx.query(`SELECT id FROM cash_outs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [cashOutIds]);
+  await tx.query(`SELECT id FROM cash_outs WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE`, [cashOutIds]);
   const rows: { id: string; person_id: string; request_id: string; accepted_at: Date; notify_topic: string; correlation_id: string | null; parts: PartRow[] }[] = await tx.query(
     `SELECT c.id, c.person_id, c.request_id, c.accepted_at, c.notify_topic, c.correlation_id, json_agg(p ORDER BY p.program) AS parts
        FROM cash_outs c JOIN cash_out_parts p ON p.cash_out_id = c.id

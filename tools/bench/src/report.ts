@@ -57,7 +57,7 @@ export function benchMarkdown(r: BenchResult, command: string): string {
         ['request sent → part terminal seen, ms', dist(c.sentToTerminalMs)],
         ['CPU s per settled part, steady (all processes / without the bench)', `${fmt(r.cpuSecondsPerSettledPart.allProcesses, 3)} / ${fmt(r.cpuSecondsPerSettledPart.withoutBench, 3)}`],
         ['machine busy in the steady window', `${fmt(r.machineBusyPercent, 0)} % of ${cpus().length} cores`],
-        ['requests the bench sent / produce requests that carried them', `${r.clientSends.messages} / ${r.clientSends.requests}`],
+        ['requests the bench sent / produce requests that carried them', `${r.clientSends.messages} / ${r.clientSends.produceRequests}`],
         ['retries', Object.keys(r.retries).length ? JSON.stringify(r.retries) : 'none'],
         ['"busy, retry after" answers (waited out and sent again)', Object.keys(r.busyAnswers).length ? JSON.stringify(r.busyAnswers) : 'none'],
       ],

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client as PgClient } from 'pg';
 import { payoutTiming } from '@pointsweep/banking';
 import { CASH_OUT_NOT_RESOLVED, PointsweepClient, readSmsCode, simulatorAdmin } from '@pointsweep/client';
-import { CashOutPartState, CashOutView, ErrorCodes, ISSUERS, PointsweepError, programDefinition, PROGRAMS } from '@pointsweep/contracts';
+import { CashOutPartState, CashOutView, ErrorCodes, isResolvedState, ISSUERS, PointsweepError, programDefinition, PROGRAMS, RESOLVED_PART_STATES } from '@pointsweep/contracts';
 import { auditLedger, AuditCheck } from '@pointsweep/conversion-ledger';
 import { connectingInformation } from '@pointsweep/simulators';
 import { LagFigures, LagSampler } from './lag-sampler';
@@ -193,7 +193,7 @@ export interface BenchResult {
   };
   retries: Record<string, number>;
   /** Requests the bench's clients sent, and the produce requests that carried them. */
-  clientSends: { messages: number; requests: number };
+  clientSends: { messages: number; produceRequests: number };
   /** Each step's time from its first try to its answer (busy answers waited out and retries included), by step. */
   steps: Record<string, Distribution>;
   /** SERVICE_BUSY answers by message type (each was waited out and sent again by the client). */
@@ -208,8 +208,6 @@ export interface BenchResult {
 }
 
 const NAMES = ['김민지', '이서준', '박지우', '최하은', '정도윤', '강서연', '조예준', '윤지호', '장수아', '임하준', '한유나', '오시우'];
-const TERMINAL: readonly CashOutPartState[] = ['PAID', 'FAILED', 'MANUAL_REVIEW'];
-const DONE: readonly CashOutPartState[] = [...TERMINAL, 'SCHEDULED'];
 
 /** One simulated person's plan, drawn from the seeded population. */
 interface PersonPlan {
@@ -287,6 +285,8 @@ interface CashOutRecord {
   parts: PartRecord[];
   finished: boolean;
   lastView?: CashOutView;
+  /** Why the bench stopped watching before the hard stop (a failure of the watch itself, not the stop). */
+  watchFailed?: string;
 }
 
 class Recorder {
@@ -549,7 +549,7 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
     retries: rec.retries,
     clientSends: {
       messages: clients.reduce((n, c, i) => n + c.sent.messages - sentBefore[i].messages, 0),
-      requests: clients.reduce((n, c, i) => n + c.sent.requests - sentBefore[i].requests, 0),
+      produceRequests: clients.reduce((n, c, i) => n + c.sent.produceRequests - sentBefore[i].produceRequests, 0),
     },
     steps: Object.fromEntries(Object.entries(rec.steps).map(([what, ms]) => [what, distribution(ms)])),
     busyAnswers: rec.busyAnswers,
@@ -710,17 +710,31 @@ async function sweepAndWatch(
     finished: false,
   };
   rec.cashOuts.push(record);
-  const status = { assertion: person.assertion, cashOutId: record.cashOutId };
+  try {
+    await watchUntilResolved(view, record, person, client, options, rec, deadline);
+  } catch (error) {
+    // The hard stop (the deadline passed, or the client closed after it) only stops the watching; anything else
+    // is a failure the audit names.
+    const stopped = Date.now() >= deadline - 1000 || /hard deadline|client closed|producer is disconnected/i.test(errorCode(error));
+    if (!stopped) record.watchFailed = errorCode(error);
+    throw error;
+  }
+}
 
+async function watchUntilResolved(
+  view: CashOutView, record: CashOutRecord, person: { personId: string; assertion: string }, client: PointsweepClient, options: BenchOptions,
+  rec: Recorder, deadline: number,
+): Promise<void> {
+  const status = { assertion: person.assertion, cashOutId: record.cashOutId };
   for (;;) {
     const now = Date.now();
     for (const part of view.parts) {
       const r = record.parts.find((x) => x.program === part.program)!;
       r.state = part.state;
-      if (r.doneSeenAt === undefined && DONE.includes(part.state)) r.doneSeenAt = now;
+      if (r.doneSeenAt === undefined && isResolvedState(part.state)) r.doneSeenAt = now;
     }
     record.lastView = view;
-    if (view.parts.every((p) => DONE.includes(p.state))) {
+    if (view.parts.every((p) => isResolvedState(p.state))) {
       record.finished = true;
       return;
     }
@@ -746,8 +760,8 @@ async function recordedPartLatencies(target: BenchTarget, runId: string, rec: Re
     const { rows } = await db.query(
       `SELECT (extract(epoch FROM p.updated_at - c.accepted_at) * 1000)::float8 AS ms, (extract(epoch FROM p.updated_at) * 1000)::float8 AS terminal_at
          FROM "${target.ledgerSchema}".cash_out_parts p JOIN "${target.ledgerSchema}".cash_outs c ON c.id = p.cash_out_id
-        WHERE p.state IN ('PAID', 'FAILED', 'MANUAL_REVIEW', 'SCHEDULED') AND (c.request_id LIKE $1 || '-%' OR c.person_id = ANY($2::uuid[]))`,
-      [runId, rec.personIds],
+        WHERE p.state = ANY($3::text[]) AND (c.request_id LIKE $1 || '-%' OR c.person_id = ANY($2::uuid[]))`,
+      [runId, rec.personIds, RESOLVED_PART_STATES],
     );
     return rows.map((r: { ms: number; terminal_at: number }) => ({ ms: r.ms, terminalAt: r.terminal_at }));
   } finally {
@@ -797,19 +811,25 @@ async function auditRun(target: BenchTarget, runId: string, rec: Recorder): Prom
       detail: `bench accepted ${accepted} cash-outs (${parts} parts), ${rec.unknownOutcome} with unknown outcome; ledger has ${counted.cash_outs} (${counted.parts} parts) for this run's people`,
     });
 
-    // A cash-out the bench stopped watching at its hard stop is judged by the ledger's record after the run.
-    const unwatched = rec.cashOuts.filter((c) => !c.finished);
+    // A watch that failed is a failure; a cash-out the bench stopped watching at its hard stop is judged by the
+    // ledger's record after the run (the ledger finishes what it accepted whether anyone still watches or not).
+    const failedWatches = rec.cashOuts.filter((c) => !c.finished && c.watchFailed);
+    const cutOff = rec.cashOuts.filter((c) => !c.finished && !c.watchFailed);
     const { rows: stillOpen } = await db.query(
       `SELECT c.id, string_agg(p.program || ':' || p.state, ' ' ORDER BY p.program) AS parts FROM cash_outs c JOIN cash_out_parts p ON p.cash_out_id = c.id
-        WHERE c.id = ANY($1::uuid[]) GROUP BY c.id HAVING NOT bool_and(p.state IN ('PAID', 'FAILED', 'MANUAL_REVIEW', 'SCHEDULED'))`,
-      [unwatched.map((c) => c.cashOutId)],
+        WHERE c.id = ANY($1::uuid[]) GROUP BY c.id HAVING NOT bool_and(p.state = ANY($2::text[]))`,
+      [cutOff.map((c) => c.cashOutId), RESOLVED_PART_STATES],
     );
+    const problems = [
+      ...failedWatches.map((c) => `${c.cashOutId} watch failed: ${c.watchFailed}`),
+      ...stillOpen.map((c: { id: string; parts: string }) => `${c.id} [${c.parts}]`),
+    ];
     checks.push({
       name: 'every accepted request reached terminal or scheduled parts',
-      ok: stillOpen.length === 0,
-      detail: stillOpen.length === 0
-        ? `${accepted} of ${accepted}: ${accepted - unwatched.length} seen so by the bench, ${unwatched.length} in the ledger after the bench stopped watching at its hard stop`
-        : `${stillOpen.length} unfinished, e.g. ${stillOpen.slice(0, 3).map((c: { id: string; parts: string }) => `${c.id} [${c.parts}]`).join('; ')}`,
+      ok: problems.length === 0,
+      detail: problems.length === 0
+        ? `${accepted} of ${accepted}: ${accepted - cutOff.length} seen so by the bench, ${cutOff.length} in the ledger after the bench stopped watching at its hard stop`
+        : `${problems.length} not, e.g. ${problems.slice(0, 3).join('; ')}`,
     });
   } finally {
     await db.end();

@@ -1,5 +1,5 @@
 import { EntityManager } from 'typeorm';
-import { CASH_OUT_RESOLVED, RESOLVED_PART_STATES } from '@pointsweep/contracts';
+import { CASH_OUT_RESOLVED, isResolvedState } from '@pointsweep/contracts';
 import { buildEnvelope, DeferredWork, TransactionWork, writeToOutbox } from '@pointsweep/messaging';
 import { lockParts, PartSave, resolvedCashOuts, saveParts, StoredPart } from '../cash-out.repository';
 import { PartState } from '../domain/cash-out-part';
@@ -17,8 +17,8 @@ export class PendingLedgerWrites implements DeferredWork {
   private readonly locked = new Map<string, StoredPart>();
   private readonly saves = new Map<string, PartSave>();
   private journals: NewJournal[] = [];
-  /** Cash-outs with a reply topic that a part of moved into an outcome: each may now be resolved (CashOutResolved). */
-  private mayBeResolved = new Set<string>();
+  /** Cash-outs with a reply topic that a part of moved into an outcome, and when: each may now be resolved (CashOutResolved). */
+  private mayBeResolved = new Map<string, Date>();
   private readAhead: string[];
 
   constructor(
@@ -53,7 +53,7 @@ export class PendingLedgerWrites implements DeferredWork {
       issuerTransactionId: extra.issuerTransactionId ?? earlier?.issuerTransactionId,
       releasesDailyLimit: (extra.releasesDailyLimit ?? false) || (earlier?.releasesDailyLimit ?? false),
     });
-    if (part.notifyTopic && next.state !== 'NEW' && RESOLVED_PART_STATES.includes(next.state)) this.mayBeResolved.add(part.cashOutId);
+    if (part.notifyTopic && isResolvedState(next.state)) this.mayBeResolved.set(part.cashOutId, at);
   }
 
   appendJournal(journal: NewJournal): void {
@@ -63,22 +63,24 @@ export class PendingLedgerWrites implements DeferredWork {
   async flush(): Promise<void> {
     const saves = [...this.saves.values()];
     const journals = this.journals;
-    const mayBeResolved = [...this.mayBeResolved];
+    const mayBeResolved = new Map(this.mayBeResolved);
     this.saves.clear();
     this.journals = [];
     this.mayBeResolved.clear();
     await saveParts(this.tx, saves);
+    // Before the journals: the cash-out locks may wait for another transaction, and should not do so while this one
+    // holds the hot shard-head and balance rows every ledger transaction needs.
+    await this.pushResolved(mayBeResolved);
     await appendJournals(this.tx, journals);
-    await this.pushResolved(mayBeResolved, saves[0]?.at);
   }
 
   /** A CashOutResolved notice, in this transaction's outbox, to the client of each cash-out now resolved. */
-  private async pushResolved(cashOutIds: string[], at: Date | undefined): Promise<void> {
-    const resolved = await resolvedCashOuts(this.tx, cashOutIds);
+  private async pushResolved(mayBeResolved: Map<string, Date>): Promise<void> {
+    const resolved = await resolvedCashOuts(this.tx, [...mayBeResolved.keys()]);
     if (resolved.length === 0) return;
     await writeToOutbox(this.tx, resolved.map(({ view, personId, notifyTopic, correlationId }) => ({
       topic: notifyTopic,
-      envelope: buildEnvelope(CASH_OUT_RESOLVED, view, { key: personId, correlationId: correlationId ?? undefined, occurredAt: at }),
+      envelope: buildEnvelope(CASH_OUT_RESOLVED, view, { key: personId, correlationId: correlationId ?? undefined, occurredAt: mayBeResolved.get(view.cashOutId) }),
     })));
   }
 }

@@ -56,14 +56,18 @@ export class SagaWatchdog implements OnModuleInit, OnModuleDestroy {
           ORDER BY p.updated_at LIMIT $2 FOR UPDATE OF p SKIP LOCKED`,
         [new Date(now.getTime() - this.policy.nudgeAfterMs), this.policy.batchSize],
       );
-      for (const part of parts) await this.drive(tx, part, now);
+      // One deferred flush for the sweep: the cash-outs it resolves are locked in one statement, in id order, like
+      // every consumer transaction's, never one at a time between part locks (that could deadlock with them).
+      const work = new TransactionWork();
+      for (const part of parts) await this.drive(tx, work, part, now);
+      await work.flush();
       return parts.length;
     });
     if (handled > 0) this.runtime.relay.kick();
     return handled >= this.policy.batchSize;
   }
 
-  private async drive(tx: EntityManager, part: OpenPart, now: Date): Promise<void> {
+  private async drive(tx: EntityManager, work: TransactionWork, part: OpenPart, now: Date): Promise<void> {
     const action = nextWatchdogAction({ state: part.state, nudges: part.nudges, idleMs: now.getTime() - new Date(part.updated_at).getTime() }, this.policy);
     const log = this.runtime.logger.child({ component: 'watchdog', partId: part.id, correlationId: part.correlation_id, state: part.state });
     switch (action.type) {
@@ -84,9 +88,7 @@ export class SagaWatchdog implements OnModuleInit, OnModuleDestroy {
         return;
       }
       case 'SendToManualReview': {
-        const work = new TransactionWork();
         await transitionPart({ tx, work }, part.id, { type: 'PartNeedsReview', reason: action.reason }, now);
-        await work.flush();
         log.error('part sent to manual review', { reason: action.reason });
         return;
       }
