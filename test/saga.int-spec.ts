@@ -4,7 +4,7 @@ import { auditLedger } from '@pointsweep/conversion-ledger';
 import { kstInstant, offsetClock } from '@pointsweep/messaging';
 import { connectingInformation } from '@pointsweep/simulators';
 import { awaitCashOut, OnboardedPerson, onboardPerson, simulatorAdmin } from '@pointsweep/client';
-import { randomName, waitFor } from './harness';
+import { randomName } from './harness';
 import { startTestSystem, TestSystem } from './system/system';
 
 // Short timeouts so faults resolve within a test; the rules are the production ones.
@@ -64,11 +64,14 @@ describe('the cash-out saga across all card companies and the bank', () => {
     expect(withoutProgress(first)).toEqual(withoutProgress(accepted));
     expect(accepted.parts.every((p) => p.state === 'REDEEMING')).toBe(true);
 
-    const scheduled = await waitFor(async () => {
-      const view = await system.client.cashOutStatus({ assertion: person.assertion, cashOutId: accepted.cashOutId }, person.personId);
-      const states = view.parts.map((p) => p.state);
-      return states.filter((s) => s === 'PAID').length === 9 && states.filter((s) => s === 'SCHEDULED').length === 3 && view;
-    }, { timeoutMs: 60000, intervalMs: 250, description: 'nine parts paid and three scheduled' });
+    // Told, not polled: the quote's client hears once every part has its outcome (a fallback poll would take 10 min).
+    const told = { ...system.client.resolvedBy };
+    const scheduled = await system.client.awaitCashOutResolved(
+      { assertion: person.assertion, cashOutId: accepted.cashOutId }, person.personId, { timeoutMs: 60000, fallbackPollMs: 600_000 },
+    );
+    expect(system.client.resolvedBy).toEqual({ notice: told.notice + 1, poll: told.poll });
+    const states = scheduled.parts.map((p) => p.state);
+    expect([states.filter((s) => s === 'PAID').length, states.filter((s) => s === 'SCHEDULED').length]).toEqual([9, 3]);
     expect(scheduled.state).toBe('IN_PROGRESS');
 
     const released = await system.client.releaseDuePayouts({ operator: 'ops.test' });
