@@ -28,8 +28,11 @@ describe('parseCommandLine', () => {
   });
 
   it('parses consent, accounts, lookup and status', () => {
-    expect(parse('consent grant --issuer kb').command).toEqual({ name: 'consent', action: 'grant', issuer: 'KB' });
-    expect(parse('consent revoke --issuer HANA').command).toEqual({ name: 'consent', action: 'revoke', issuer: 'HANA' });
+    expect(parse('consent grant --issuer kb').command).toEqual({ name: 'consent', action: 'grant', issuers: ['KB'] });
+    expect(parse('consent grant --issuer kb,shinhan,HANA').command).toEqual({ name: 'consent', action: 'grant', issuers: ['KB', 'SHINHAN', 'HANA'] });
+    expect(parse('consent revoke --issuer HANA').command).toEqual({ name: 'consent', action: 'revoke', issuers: ['HANA'] });
+    usage('consent revoke --issuer HANA,KB');
+    usage('consent grant --issuer ,');
     usage('consent --issuer KB');
     usage('consent allow --issuer KB');
     expect(parse('accounts register --bank-code 020 --account-number 1002-123-456789').command).toEqual({

@@ -28,7 +28,7 @@ export interface PartArg {
 export type CliCommand =
   | { name: 'help'; topic?: string }
   | { name: 'verify'; code?: string; startOnly: boolean; person?: { name: string; birthDate: string; carrier: string; phone: string } }
-  | { name: 'consent'; action: 'grant' | 'revoke'; issuer: string }
+  | { name: 'consent'; action: 'grant' | 'revoke'; issuers: string[] }
   | { name: 'accounts-register'; bankCode: string; accountNumber: string }
   | { name: 'lookup' }
   | { name: 'quote'; accountId?: string; parts: PartArg[] }
@@ -115,7 +115,7 @@ Person (the session - person id and identity assertion - is kept in --session):
                       start a verification; reads the code from the simulator's inbox and confirms
          ... --start-only            only start it (the code goes to the phone); then
   verify --code 123456                confirm the started verification with the code
-  consent grant|revoke --issuer ISSUER
+  consent grant|revoke --issuer ISSUER  (grant: several at once, --issuer KB,SHINHAN,HANA)
   accounts register --bank-code 020 --account-number 1002123456789
   lookup                               points of every consented program
   quote --account ID --part PROGRAM:POINTS [--part ...]
@@ -269,7 +269,10 @@ function commandFrom(name: string, rest: string[], values: Values): CliCommand {
     case 'consent': {
       const action = rest[0];
       if (action !== 'grant' && action !== 'revoke') throw new UsageError('consent takes grant or revoke: pointsweep consent grant --issuer KB');
-      return { name, action, issuer: required(values, 'issuer', 'consent').toUpperCase() };
+      const issuers = required(values, 'issuer', 'consent').split(',').map((i) => i.trim().toUpperCase()).filter((i) => i.length > 0);
+      if (issuers.length === 0) throw new UsageError('consent needs --issuer: pointsweep consent grant --issuer KB');
+      if (action === 'revoke' && issuers.length > 1) throw new UsageError('consent revoke takes one card company at a time');
+      return { name, action, issuers };
     }
     case 'accounts-register':
       return {

@@ -55,6 +55,17 @@ describe('runCli', () => {
     expect(h.stored.session).toEqual(verified);
   });
 
+  it('consent grant asks for every card company named in one request and prints each consent', async () => {
+    const at = '2026-11-25T01:00:00.000Z';
+    const h = harness(verified, {
+      grantConsents: async (input: unknown) => (input as { issuers: string[] }).issuers.map((issuer) => ({ issuer, status: 'GRANTED', at })),
+    });
+    await expect(h.run('consent grant --issuer kb,shinhan')).resolves.toBe(0);
+    expect(h.calls.map((c) => c.method)).toEqual(['grantConsents', 'close']);
+    expect(h.calls[0].args).toEqual([{ assertion, issuers: ['KB', 'SHINHAN'] }, personId]);
+    expect(h.out.join('\n')).toBe(`consent granted for KB at ${at}\nconsent granted for SHINHAN at ${at}`);
+  });
+
   it('verify --start-only keeps the pending verification for verify --code', async () => {
     const h = harness({}, { startVerification: async () => ({ verificationId: 'v1', expiresAt: 't' }), confirmVerification: async () => verified });
     await expect(h.run('verify --name a --birth-date 1990-04-01 --carrier KT --phone 01012345678 --start-only')).resolves.toBe(0);

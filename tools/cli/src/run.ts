@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { plainToInstance } from 'class-transformer';
 import { validate, ValidationError } from 'class-validator';
 import {
-  CashOut, CashOutView, ConfirmQuote, GetCashOutStatus, GrantConsent, ListManualReview, PointsweepError, QuoteCashOut,
+  CashOut, CashOutView, ConfirmQuote, GetCashOutStatus, GrantConsents, ListManualReview, PointsweepError, QuoteCashOut,
   RegisterPayoutAccount, ReleaseDuePayouts, RevokeConsent, StartIdentityVerification,
 } from '@pointsweep/contracts';
 import type { PointsweepClient } from '@pointsweep/client';
@@ -16,7 +16,7 @@ import { DeadLetterTool, formatDeadLetters, formatReplay } from './dlq';
 
 export type CliClient = Pick<
   PointsweepClient,
-  | 'startVerification' | 'confirmVerification' | 'grantConsent' | 'revokeConsent' | 'registerPayoutAccount' | 'lookupPoints'
+  | 'startVerification' | 'confirmVerification' | 'grantConsents' | 'revokeConsent' | 'registerPayoutAccount' | 'lookupPoints'
   | 'quoteCashOut' | 'confirmQuote' | 'cashOut' | 'cashOutStatus' | 'listManualReview' | 'releaseDuePayouts' | 'close'
 >;
 
@@ -154,9 +154,14 @@ async function execute(command: CliCommand, global: ParsedCommandLine['global'],
 
     case 'consent': {
       const { personId, assertion } = await person(deps);
-      const cls = command.action === 'grant' ? GrantConsent : RevokeConsent;
-      const input = await checkInput(cls, { assertion, issuer: command.issuer });
-      const recorded = await withClient(global, deps, (c) => (command.action === 'grant' ? c.grantConsent(input, personId) : c.revokeConsent(input, personId)));
+      if (command.action === 'grant') {
+        // Every card company named, in one request.
+        const input = await checkInput(GrantConsents, { assertion, issuers: command.issuers });
+        const recorded = await withClient(global, deps, (c) => c.grantConsents(input, personId));
+        return { result: recorded, text: recorded.map(formatConsent).join('\n'), exitCode: 0 };
+      }
+      const input = await checkInput(RevokeConsent, { assertion, issuer: command.issuers[0] });
+      const recorded = await withClient(global, deps, (c) => c.revokeConsent(input, personId));
       return { result: recorded, text: formatConsent(recorded), exitCode: 0 };
     }
 
