@@ -1,4 +1,4 @@
-import { AdmissionPressure, queueLimitFor } from './admission-pressure';
+import { AdmissionPressure, AdmissionPressures, queueLimitFor } from './admission-pressure';
 
 describe('admission pressure', () => {
   let now = 0;
@@ -56,5 +56,20 @@ describe('queue limit by request type', () => {
 
   it('has no limit where none is set', () => {
     expect(queueLimitFor('GrantConsent', {})).toBeUndefined();
+  });
+});
+
+describe('pressure at the door and inside', () => {
+  it('given ten newcomers turned away for each one let in, then only newcomers are told to stay away longer', () => {
+    let now = 0;
+    const pressures = new AdmissionPressures(['StartIdentityVerification'], () => now);
+    const door = pressures.of('StartIdentityVerification');
+    const inside = pressures.of('GrantConsents');
+    door.tookOne();
+    for (let i = 0; i < 10; i++) door.turnedOneAway();
+    for (let i = 0; i < 5; i++) inside.tookOne();
+    now = 1000;
+    expect(door.factor()).toBe(10);
+    expect(inside.factor()).toBe(1);
   });
 });

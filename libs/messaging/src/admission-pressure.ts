@@ -63,3 +63,22 @@ export function queueLimitFor(type: string, limits: QueueLimits): number | undef
   if (limits.entry?.types.includes(type)) return Math.min(limits.entry.maxQueueMs, limits.maxQueueMs ?? Infinity);
   return limits.maxQueueMs;
 }
+
+/**
+ * The pressure at the door (entry requests) kept apart from the pressure inside: a crowd of newcomers turned away
+ * stretches the retry-after of newcomers only, not of the people already inside, whose next steps should come back
+ * as soon as the queue allows.
+ */
+export class AdmissionPressures {
+  private readonly door: AdmissionPressure;
+  private readonly inside: AdmissionPressure;
+
+  constructor(private readonly entryTypes: readonly string[] = [], now: () => number = Date.now) {
+    this.door = new AdmissionPressure(now);
+    this.inside = new AdmissionPressure(now);
+  }
+
+  of(type: string): AdmissionPressure {
+    return this.entryTypes.includes(type) ? this.door : this.inside;
+  }
+}

@@ -14,7 +14,7 @@ import { PendingMessage, topicMessagesOf, writeToOutbox } from './outbox';
 import { MessagingRuntime } from './runtime';
 import { Sealer } from './security';
 import { REPLAY_HEADER } from './dead-letters';
-import { AdmissionPressure, queueLimitFor, retryAfterUnderPressure } from './admission-pressure';
+import { AdmissionPressures, queueLimitFor, retryAfterUnderPressure } from './admission-pressure';
 
 export interface TransportOptions {
   /** Consumer group, and the inbox's consumer name. */
@@ -160,13 +160,14 @@ function errorOf(error: unknown): { code: string; message: string; retriable: bo
  */
 export class KafkaOutboxTransport extends Server implements CustomTransportStrategy {
   private loop?: ConsumerLoop;
-  private readonly pressure = new AdmissionPressure();
+  private readonly pressures: AdmissionPressures;
 
   constructor(
     private readonly runtime: MessagingRuntime,
     private readonly options: TransportOptions,
   ) {
     super();
+    this.pressures = new AdmissionPressures(options.entryRequests?.types);
   }
 
   async listen(callback: (...optional: unknown[]) => void): Promise<void> {
@@ -324,13 +325,14 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     if (request && limit !== undefined && queuedMs > limit) {
       // The queue is at least as long as this request waited: ask for about that long, times the pressure (so the
       // turned-away do not keep the queue long by asking again and again), within bounds.
-      this.pressure.turnedOneAway();
-      const retryAfterMs = retryAfterUnderPressure(queuedMs, this.pressure.factor());
+      const pressure = this.pressures.of(envelope.type);
+      pressure.turnedOneAway();
+      const retryAfterMs = retryAfterUnderPressure(queuedMs, pressure.factor());
       return { kind: 'busy', envelope, reason: `the request waited ${Math.round(queuedMs)} ms in the queue`, retryAfterMs };
     }
     const closed = request ? this.runtime.admissionGates.get(envelope.type)?.(payload) : undefined;
     if (closed) return { kind: 'busy', envelope, ...closed };
-    if (request) this.pressure.tookOne();
+    if (request) this.pressures.of(envelope.type).tookOne();
     const groupable = !replay && handler.extras?.[CALLS_OUT_KEY] !== true;
     const sideBySide = !replay && handler.extras?.[SIDE_BY_SIDE_KEY] === true;
     return { kind: 'ready', ready: { message, source, envelope, payload, handler, replay, groupable, sideBySide } };
