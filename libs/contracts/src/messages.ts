@@ -186,7 +186,8 @@ abstract class OperatorCommand {
 export class ListManualReview extends OperatorCommand {}
 export interface ManualReviewItem { partId: string; cashOutId: string; program: string; won: number; state: string; reason: string | null; since: string }
 
-export type CashOutPartState = 'REDEEMING' | 'SCHEDULED' | 'PAYING' | 'PAID' | 'REFUNDING' | 'FAILED' | 'MANUAL_REVIEW';
+export const CASH_OUT_PART_STATES = ['REDEEMING', 'SCHEDULED', 'PAYING', 'PAID', 'REFUNDING', 'FAILED', 'MANUAL_REVIEW'] as const;
+export type CashOutPartState = (typeof CASH_OUT_PART_STATES)[number];
 export interface CashOutPartView {
   partId: string;
   program: string;

@@ -391,9 +391,10 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
     }
   }
 
-  // A client from the caller may have resolved cash-outs before this run.
-  const resolvedBefore = clients.map((c) => ({ ...c.resolvedBy }));
-  const sentBefore = clients.map((c) => c.sent);
+  // A client from the caller may have resolved and sent before this run: the run counts what it adds.
+  const countsOf = (c: PointsweepClient) => ({ ...c.resolvedBy, ...c.sent });
+  const countsBefore = clients.map(countsOf);
+  const countedSince = (key: keyof ReturnType<typeof countsOf>) => clients.reduce((n, c, i) => n + countsOf(c)[key] - countsBefore[i][key], 0);
   const sampler = new ProcessSampler(target.processes ?? [{ name: 'bench (this)', pid: process.pid }]);
   const lag = new LagSampler(target.brokers, target.prefix, target.metricsUrls ?? {});
   await lag.start();
@@ -541,16 +542,10 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
       clockOffsetUncertaintyMs: Number.isFinite(upper) && Number.isFinite(lower) ? upper - lower : Number.NaN,
       statusBy: options.statusBy,
       pollIntervalMs: options.pollIntervalMs,
-      resolvedBy: {
-        notice: clients.reduce((n, c, i) => n + c.resolvedBy.notice - resolvedBefore[i].notice, 0),
-        poll: clients.reduce((n, c, i) => n + c.resolvedBy.poll - resolvedBefore[i].poll, 0),
-      },
+      resolvedBy: { notice: countedSince('notice'), poll: countedSince('poll') },
     },
     retries: rec.retries,
-    clientSends: {
-      messages: clients.reduce((n, c, i) => n + c.sent.messages - sentBefore[i].messages, 0),
-      produceRequests: clients.reduce((n, c, i) => n + c.sent.produceRequests - sentBefore[i].produceRequests, 0),
-    },
+    clientSends: { messages: countedSince('messages'), produceRequests: countedSince('produceRequests') },
     steps: Object.fromEntries(Object.entries(rec.steps).map(([what, ms]) => [what, distribution(ms)])),
     busyAnswers: rec.busyAnswers,
     timeline,

@@ -63,10 +63,10 @@ export class PendingLedgerWrites implements DeferredWork {
   async flush(): Promise<void> {
     const saves = [...this.saves.values()];
     const journals = this.journals;
-    const mayBeResolved = new Map(this.mayBeResolved);
+    const mayBeResolved = this.mayBeResolved;
     this.saves.clear();
     this.journals = [];
-    this.mayBeResolved.clear();
+    this.mayBeResolved = new Map();
     await saveParts(this.tx, saves);
     // Before the journals: the cash-out locks may wait for another transaction, and should not do so while this one
     // holds the hot shard-head and balance rows every ledger transaction needs.

@@ -1,4 +1,4 @@
-import { CASH_OUT_RESOLVED, MESSAGES, MessageDefinition, MessageEnvelope, TOPIC_SUFFIXES, TopicName } from '@pointsweep/contracts';
+import { CASH_OUT_PART_STATES, CASH_OUT_RESOLVED, MESSAGES, MessageDefinition, MessageEnvelope, TOPIC_SUFFIXES, TopicName } from '@pointsweep/contracts';
 import { JsonSchema, schemaOfClass } from './payload-schema';
 
 /**
@@ -80,7 +80,8 @@ function envelopeSchema(): JsonSchema {
   return { type: 'object', description: 'Every message on every topic is a JSON envelope; the Kafka value is this JSON object.', ...schema };
 }
 
-function messageSchema(definition: MessageDefinition): JsonSchema {
+/** The envelope of one message type, its payload the schema named `payload` (by default the type's own). */
+function messageSchema(definition: Pick<MessageDefinition, 'type' | 'version' | 'kind'>, payload: string = definition.type): JsonSchema {
   return {
     allOf: [
       ref(`${SCHEMAS}Envelope`),
@@ -90,7 +91,7 @@ function messageSchema(definition: MessageDefinition): JsonSchema {
           type: { const: definition.type },
           version: { const: definition.version },
           kind: { const: definition.kind },
-          payload: ref(`${SCHEMAS}${definition.type}`),
+          payload: ref(`${SCHEMAS}${payload}`),
         },
       },
     ],
@@ -270,7 +271,6 @@ function replySchemas(): Record<string, JsonSchema> {
 
 /** CashOutView and CashOutPartView are result interfaces, not validated classes: their schema is written here. */
 function cashOutResolvedSchemas(): Record<string, JsonSchema> {
-  const states = ['REDEEMING', 'SCHEDULED', 'PAYING', 'PAID', 'REFUNDING', 'FAILED', 'MANUAL_REVIEW'];
   return {
     CashOutPartView: {
       type: 'object',
@@ -280,7 +280,7 @@ function cashOutResolvedSchemas(): Record<string, JsonSchema> {
         pointsRequested: { type: 'integer', minimum: 1 },
         pointsConsumed: { type: 'integer', minimum: 0 },
         won: { type: 'integer', minimum: 0 },
-        state: { type: 'string', enum: states },
+        state: { type: 'string', enum: [...CASH_OUT_PART_STATES] },
         failureCode: { type: 'string' },
         bankTransactionId: { type: 'string' },
         payoutFrom: { type: 'string', format: 'date-time', description: 'When a scheduled payout will be released.' },
@@ -300,20 +300,7 @@ function cashOutResolvedSchemas(): Record<string, JsonSchema> {
       required: ['cashOutId', 'requestId', 'acceptedAt', 'state', 'parts'],
       additionalProperties: false,
     },
-    CashOutResolvedEnvelope: {
-      allOf: [
-        ref(`${SCHEMAS}Envelope`),
-        {
-          type: 'object',
-          properties: {
-            type: { const: CASH_OUT_RESOLVED.type },
-            version: { const: CASH_OUT_RESOLVED.version },
-            kind: { const: CASH_OUT_RESOLVED.kind },
-            payload: ref(`${SCHEMAS}CashOutView`),
-          },
-        },
-      ],
-    },
+    CashOutResolvedEnvelope: messageSchema(CASH_OUT_RESOLVED, 'CashOutView'),
   };
 }
 
