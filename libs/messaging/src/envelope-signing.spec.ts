@@ -71,6 +71,11 @@ describe('EnvelopeSigner', () => {
     expect(refusal(signer, JSON.parse(JSON.stringify(withDate)))).toBeUndefined();
   });
 
+  it('signs what the wire carries: a field left undefined is not there after the trip, and the signature still holds', () => {
+    const withUndefined = signer.sign(buildEnvelope(redeem, { ...redeemPayload, note: undefined, list: [1, undefined] }, { key: 'p' }));
+    expect(refusal(signer, JSON.parse(JSON.stringify(withUndefined)))).toBeUndefined();
+  });
+
   it('refuses a key ring whose key id could not travel in a signature', () => {
     const ring = generateKeyRing();
     ring.sealing[0].id = 'key.with.dots';

