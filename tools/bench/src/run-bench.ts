@@ -7,7 +7,7 @@ import { auditLedger, AuditCheck } from '@pointsweep/conversion-ledger';
 import { connectingInformation } from '@pointsweep/simulators';
 import { LagFigures, LagSampler } from './lag-sampler';
 import { ProcessFigures, ProcessMatcher, ProcessSampler } from './proc-sampler';
-import { Distribution, distribution, prng, Semaphore, sleepUntilDeadline } from './stats';
+import { Distribution, distribution, maxOf, minOf, prng, Semaphore, sleepUntilDeadline } from './stats';
 
 export interface BenchOptions {
   /** Simulated people, arriving over `durationSeconds`. */
@@ -466,8 +466,8 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   // The ledger stamps acceptedAt on its own (pinned) clock: find its offset from ours. acceptedAt lies between
   // the send and the reply, so offset ∈ [max(accepted − replied), min(accepted − sent)]; take the upper bound,
   // which can only overstate latency, by at most the bounds' gap (reported).
-  const upper = Math.min(...rec.cashOuts.map((c) => c.acceptedAtSystem - c.sentAt));
-  const lower = Math.max(...rec.cashOuts.map((c) => c.acceptedAtSystem - c.repliedAt));
+  const upper = minOf(rec.cashOuts.map((c) => c.acceptedAtSystem - c.sentAt));
+  const lower = maxOf(rec.cashOuts.map((c) => c.acceptedAtSystem - c.repliedAt));
   const offset = Number.isFinite(upper) ? upper : 0;
   const doneParts = allParts.filter((p) => p.doneSeenAt !== undefined);
   const acceptedToTerminal = doneParts.map((p) => p.doneSeenAt! - (p.acceptedAtSystem - offset));

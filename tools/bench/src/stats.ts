@@ -3,9 +3,25 @@
 /** Nearest-rank percentile (p in 0..100) of the values; NaN when there are none. */
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
+  return percentileOfSorted([...values].sort((a, b) => a - b), p);
+}
+
+function percentileOfSorted(sorted: readonly number[], p: number): number {
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
   return sorted[rank - 1];
+}
+
+/** The largest and smallest value without spreading them into a call: a long run has more than its stack holds. */
+export function maxOf(values: Iterable<number>): number {
+  let max = Number.NaN;
+  for (const v of values) if (!(v <= max)) max = v;
+  return max;
+}
+
+export function minOf(values: Iterable<number>): number {
+  let min = Number.NaN;
+  for (const v of values) if (!(v >= min)) min = v;
+  return min;
 }
 
 export interface Distribution {
@@ -17,12 +33,14 @@ export interface Distribution {
 }
 
 export function distribution(values: readonly number[]): Distribution {
+  if (values.length === 0) return { count: 0, p50: Number.NaN, p95: Number.NaN, p99: Number.NaN, max: Number.NaN };
+  const sorted = [...values].sort((a, b) => a - b);
   return {
-    count: values.length,
-    p50: percentile(values, 50),
-    p95: percentile(values, 95),
-    p99: percentile(values, 99),
-    max: values.length === 0 ? Number.NaN : Math.max(...values),
+    count: sorted.length,
+    p50: percentileOfSorted(sorted, 50),
+    p95: percentileOfSorted(sorted, 95),
+    p99: percentileOfSorted(sorted, 99),
+    max: sorted[sorted.length - 1],
   };
 }
 
