@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import pg from 'pg';
+import { lineRelay } from './log-relay.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 // KAFKA_NODES=3: a three-broker KRaft cluster (each broker also a controller) on 9092/9094/9096, every topic with
@@ -50,9 +51,11 @@ const log = (msg) => console.log(`[start] ${msg}`);
 
 function run(name, command, args, extraEnv = {}) {
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const prefix = (stream, out) => stream.on('data', (chunk) => {
-    for (const line of chunk.toString().split('\n')) if (line.trim()) out.write(`${name.padEnd(18)} | ${line}\n`);
-  });
+  const prefix = (stream, out) => {
+    const relay = lineRelay(name, (text) => out.write(text));
+    stream.on('data', (chunk) => relay.push(chunk));
+    stream.on('end', () => relay.flush());
+  };
   prefix(child.stdout, process.stdout);
   prefix(child.stderr, process.stderr);
   child.on('exit', (code, signal) => {
