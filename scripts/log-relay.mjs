@@ -3,7 +3,7 @@
 // relayed, prefixed with its process's name, only once it is whole, so every relayed line still parses as JSON.
 import { StringDecoder } from 'node:string_decoder';
 
-/** Returns (chunk) => void and a flush() for the end of the stream; `write` receives whole, prefixed lines. */
+/** push(chunk) for each chunk and flush() at the end of the stream; `write` receives whole, prefixed lines. */
 export function lineRelay(name, write) {
   const decoder = new StringDecoder('utf8');
   const prefix = `${name.padEnd(18)} | `;
