@@ -27,16 +27,27 @@ describe('the launch-day benchmark at a small scale', () => {
   });
 
   it('sweeps every person\'s programs to a terminal or scheduled state, told by the ledger\'s notices, and the ledger audit and the bench\'s count pass', async () => {
+    // 40 in the surge and 1 a second in the calm 4 s before it, through it and 4 s after it: 63 people.
     const result = await runBench(
-      { people: 40, issuersPerPerson: 5, rampSeconds: 5, durationSeconds: 15, concurrency: 20, lookupOnlyShare: 0.1, drainSeconds: 90, statusBy: 'notice' },
+      {
+        people: 40, issuersPerPerson: 5, rampSeconds: 5, durationSeconds: 15, concurrency: 20, lookupOnlyShare: 0.1, drainSeconds: 90, statusBy: 'notice',
+        calmRate: 1, calmSeconds: 4, patienceSeconds: 60,
+      },
       target(),
     );
     const failed = result.audit.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
     expect(failed).toEqual([]);
     expect(result.audit.ok).toBe(true);
     expect(result.people.failures).toEqual({});
-    expect(result.people).toMatchObject({ started: 40, finished: 40, failed: 0, notStarted: 0 });
-    expect(result.cashOuts.accepted).toBe(40 - result.people.lookupOnly);
+    expect(result.people).toMatchObject({ started: 63, finished: 63, failed: 0, gaveUp: 0, notStarted: 0 });
+    expect(result.cashOuts.accepted).toBe(63 - result.people.lookupOnly);
+    // Who arrived when around the surge: everyone, all got in, and the calm before it set what normal is.
+    const arrivals = result.surge!.arrivals;
+    expect(result.surge).toMatchObject({ fromSecond: 4, toSecond: 19 });
+    expect(arrivals.reduce((n, b) => n + b.arrived, 0)).toBe(63);
+    expect(arrivals.reduce((n, b) => n + b.reached, 0)).toBe(63);
+    expect(arrivals.reduce((n, b) => n + b.journeyMs.count, 0)).toBe(result.cashOuts.accepted);
+    expect(result.surge!.recovery!.baselineMs.count).toBeGreaterThan(0);
     expect(result.cashOuts.parts).toBeGreaterThan(100);
     expect(Object.keys(result.cashOuts.partStates).sort().every((s) => ['PAID', 'SCHEDULED', 'FAILED', 'MANUAL_REVIEW'].includes(s))).toBe(true);
     expect(result.cashOuts.acceptedToTerminalMs.count).toBe(result.cashOuts.parts);

@@ -32,6 +32,12 @@ const USAGE = `npm run bench -- [load|ledger-append|all|chaos] [options]     (np
     --sweep-rate R        a sweep phase: once all people are onboarded and looked up, they sweep one after another on a
                           fixed schedule offering R parts/s (the phase lasts their parts / R seconds); the parts/s,
                           latency and CPU figures are the phase's (needs --concurrency ≥ --people) (${DEFAULT_BENCH_OPTIONS.sweepRate})
+    --patience S          a person told "busy, retry after" for S s (from their first busy answer) gives up, counted
+                          as gave up; 0: retries until the hard stop (${DEFAULT_BENCH_OPTIONS.patienceSeconds})
+    --calm-rate R         a calm load of R people/s from --calm-seconds before the surge (the --people over --duration)
+                          to --calm-seconds after it; prints who arrived when, how they got in, and when arrivals
+                          found the system normal again (0: none) (${DEFAULT_BENCH_OPTIONS.calmRate})
+    --calm-seconds S      the calm before and after the surge (${DEFAULT_BENCH_OPTIONS.calmSeconds})
     --seed N              population seed (${DEFAULT_BENCH_OPTIONS.seed})
     --brokers, --prefix, --simulators, --simulators-seed, --ledger-db, --ledger-schema   the target (npm start's defaults)
   ledger-append: the ledger's appendJournals vs pgbench on a scratch database
@@ -60,7 +66,7 @@ async function main(): Promise<number> {
       people: { type: 'string' }, ramp: { type: 'string' }, duration: { type: 'string' }, concurrency: { type: 'string' },
       'lookup-only': { type: 'string' }, issuers: { type: 'string' }, 'average-won': { type: 'string' }, 'poll-ms': { type: 'string' },
       status: { type: 'string' }, 'fallback-poll-ms': { type: 'string' },
-      drain: { type: 'string' }, clients: { type: 'string' }, 'lookups-per-person': { type: 'string' }, 'lookup-phase': { type: 'string' }, 'lookup-rate': { type: 'string' }, 'sweep-rate': { type: 'string' }, seed: { type: 'string' }, 'timeout-ms': { type: 'string' },
+      drain: { type: 'string' }, clients: { type: 'string' }, 'lookups-per-person': { type: 'string' }, 'lookup-phase': { type: 'string' }, 'lookup-rate': { type: 'string' }, 'sweep-rate': { type: 'string' }, patience: { type: 'string' }, 'calm-rate': { type: 'string' }, 'calm-seconds': { type: 'string' }, seed: { type: 'string' }, 'timeout-ms': { type: 'string' },
       brokers: { type: 'string' }, prefix: { type: 'string' }, simulators: { type: 'string' }, 'simulators-seed': { type: 'string' },
       'ledger-db': { type: 'string' }, 'ledger-schema': { type: 'string' },
       writers: { type: 'string' }, seconds: { type: 'string' }, batch: { type: 'string' }, 'pg-admin': { type: 'string' },
@@ -123,6 +129,9 @@ async function main(): Promise<number> {
         lookupPhaseSeconds: num(values['lookup-phase'], 'lookup-phase'),
         lookupRate: num(values['lookup-rate'], 'lookup-rate'),
         sweepRate: num(values['sweep-rate'], 'sweep-rate'),
+        patienceSeconds: num(values.patience, 'patience'),
+        calmRate: num(values['calm-rate'], 'calm-rate'),
+        calmSeconds: num(values['calm-seconds'], 'calm-seconds'),
       }).filter(([, v]) => v !== undefined),
     ),
   });

@@ -27,12 +27,14 @@ export function benchMarkdown(r: BenchResult, command: string): string {
   out.push(
     `- Options: ${o.people} people, ramp ${o.rampSeconds} s, arrival window ${o.durationSeconds} s, drain ≤ ${o.drainSeconds} s, concurrency ${o.concurrency}, ` +
       `lookup-only share ${o.lookupOnlyShare}, ${o.lookupsPerPerson} lookup(s) per person, ${o.lookupPhaseSeconds ? `a ${o.lookupPhaseSeconds}-s lookup phase with everyone at once (the steady window)${o.lookupRate ? ` offering ${o.lookupRate} lookups/s on a fixed schedule` : ', back to back'}, ` : ''}${o.sweepRate ? `a sweep phase after everyone is onboarded (the steady window), offering ${o.sweepRate} parts/s on a fixed schedule, ` : ''}${o.issuersPerPerson} card companies per person, average part ${o.averagePartWon} won, ${o.statusBy === 'poll' ? `status polled every ${o.pollIntervalMs} ms` : `status told by notice (a fallback poll after ${o.fallbackPollMs} ms without one)`}, ` +
-      `${o.clients} client(s), seed ${o.seed}`,
+      `${o.clients} client(s), seed ${o.seed}` +
+      (o.calmRate ? `, a calm load of ${o.calmRate} people/s from ${o.calmSeconds} s before the surge to ${o.calmSeconds} s after it (the surge: seconds ${r.surge?.fromSecond}–${r.surge?.toSecond})` : '') +
+      (o.patienceSeconds ? `, people give up after ${o.patienceSeconds} s of busy answers` : ''),
   );
   out.push(`- Wall time ${fmt(r.wallSeconds, 1)} s; steady window (${o.lookupPhaseSeconds || o.sweepRate ? 'the phase' : 'after the ramp, to the end of arrivals'}) ${fmt(r.steadyWindowSeconds, 1)} s`);
   out.push(
     `- People: ${r.people.started} started, ${r.people.finished} finished, ${r.people.failed} failed${r.people.failed ? ` (${JSON.stringify(r.people.failures)})` : ''}, ` +
-      `${r.people.notStarted} not started (no slot before the cut-off), ${r.people.lookupOnly} looked up only`,
+      `${r.people.gaveUp} gave up (busy for longer than their patience), ${r.people.notStarted} not started (no slot before the cut-off), ${r.people.lookupOnly} looked up only`,
   );
   out.push('');
   out.push(
@@ -59,7 +61,7 @@ export function benchMarkdown(r: BenchResult, command: string): string {
         ['machine busy in the steady window', `${fmt(r.machineBusyPercent, 0)} % of ${cpus().length} cores`],
         ['requests the bench sent / produce requests that carried them', `${r.clientSends.messages} / ${r.clientSends.produceRequests}`],
         ['retries', Object.keys(r.retries).length ? JSON.stringify(r.retries) : 'none'],
-        ['"busy, retry after" answers (waited out and sent again)', Object.keys(r.busyAnswers).length ? JSON.stringify(r.busyAnswers) : 'none'],
+        ['"busy, retry after" answers (waited out and sent again, or given up on)', Object.keys(r.busyAnswers).length ? JSON.stringify(r.busyAnswers) : 'none'],
       ],
     ),
   );
@@ -83,6 +85,7 @@ export function benchMarkdown(r: BenchResult, command: string): string {
       ]),
     ),
   );
+  if (r.surge) out.push('', ...surgeMarkdown(r.surge));
   out.push('');
   out.push(
     table(
@@ -115,6 +118,35 @@ export function benchMarkdown(r: BenchResult, command: string): string {
   for (const check of r.audit.checks) out.push(`- ${check.ok ? 'ok  ' : 'FAIL'} ${check.name}: ${check.detail}`);
   out.push('');
   return out.join('\n');
+}
+
+/** Who arrived when around the surge, how they got in, and when arrivals found the system normal again. */
+function surgeMarkdown(surge: NonNullable<BenchResult['surge']>): string[] {
+  const out: string[] = [];
+  const rec = surge.recovery;
+  if (rec) {
+    out.push(
+      `**Back to normal after the surge: ${rec.normalAfterSeconds === undefined ? 'not within the run' : `${rec.normalAfterSeconds} s after its end`}** ` +
+        `(normal: everyone arriving in a 10-s bucket got in, with arrival → cash-out accepted p99 ≤ ${fmt(rec.normalP99Ms)} ms, ` +
+        `1.5× the calm before the surge (p50 ${fmt(rec.baselineMs.p50)} / p99 ${fmt(rec.baselineMs.p99)} ms, n=${rec.baselineMs.count}) and at least 1 s more; ` +
+        'that bucket and every later one)',
+      '',
+    );
+  }
+  out.push(
+    table(
+      ['arrived in seconds', 'arrived', 'got in', 'gave up', 'failed', 'arrival → cash-out accepted, ms p50 / p99'],
+      surge.arrivals.map((b) => [
+        `${b.fromSecond}–${b.fromSecond + 10}${b.fromSecond >= surge.fromSecond && b.fromSecond < surge.toSecond ? ' (surge)' : ''}`,
+        b.arrived,
+        b.reached,
+        b.gaveUp,
+        b.failed,
+        b.journeyMs.count ? `${fmt(b.journeyMs.p50)} / ${fmt(b.journeyMs.p99)}` : '-',
+      ]),
+    ),
+  );
+  return out;
 }
 
 /** Appends a section to docs/benchmarks.md, creating the file with a heading when missing. */

@@ -7,6 +7,7 @@ import { auditLedger, AuditCheck } from '@pointsweep/conversion-ledger';
 import { connectingInformation } from '@pointsweep/simulators';
 import { LagFigures, LagSampler } from './lag-sampler';
 import { ProcessFigures, ProcessMatcher, ProcessSampler } from './proc-sampler';
+import { ArrivalBucket, arrivalBuckets, arrivalSchedule, GaveUp, Journey, Patience, Recovery, recoveryAfterSurge, surgeWindow } from './recovery';
 import { Distribution, distribution, maxOf, minOf, prng, Semaphore, sleepUntilDeadline } from './stats';
 
 export interface BenchOptions {
@@ -66,6 +67,19 @@ export interface BenchOptions {
    * (One sweep per person: the ledger takes one cash-out per program per day.)
    */
   sweepRate: number;
+  /**
+   * Seconds a person goes on being told "busy, retry after" before giving up (0: never; they retry until the
+   * hard stop). Counted from the first busy answer the person had, at any step before their cash-out is accepted;
+   * a person who gave up is neither finished nor failed.
+   */
+  patienceSeconds: number;
+  /**
+   * A calm load around the surge (0: none): people arriving at this many per second for `calmSeconds` before the
+   * surge, all through it, and for `calmSeconds` after it. Those arriving after it tell when the system was back to
+   * normal (the calm before it sets what normal is).
+   */
+  calmRate: number;
+  calmSeconds: number;
 }
 
 export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
@@ -87,6 +101,9 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   lookupPhaseSeconds: 0,
   lookupRate: 0,
   sweepRate: 0,
+  patienceSeconds: 0,
+  calmRate: 0,
+  calmSeconds: 60,
 };
 
 /** Opens when every person expected has arrived (or given up); then the phase (lookups or sweeps) runs until `to`. */
@@ -152,7 +169,7 @@ export interface BenchResult {
   options: BenchOptions;
   wallSeconds: number;
   steadyWindowSeconds: number;
-  people: { started: number; finished: number; notStarted: number; failed: number; lookupOnly: number; failures: Record<string, number> };
+  people: { started: number; finished: number; notStarted: number; failed: number; gaveUp: number; lookupOnly: number; failures: Record<string, number> };
   onboarding: Distribution;
   lookups: {
     count: number;
@@ -200,6 +217,8 @@ export interface BenchResult {
   busyAnswers: Record<string, number>;
   /** Per 10 s of the run: parts seen terminal, their accepted → terminal latency, busy answers. */
   timeline: { fromSecond: number; partsDone: number; acceptedToTerminalMs: Distribution; recordedAcceptedToTerminalMs: Distribution; busy: number }[];
+  /** With a calm load: the surge's window (seconds into the run), who arrived per 10 s and how they got in, and when it was normal again. */
+  surge?: { fromSecond: number; toSecond: number; arrivals: ArrivalBucket[]; recovery?: Recovery };
   lag: LagFigures;
   processes: ProcessFigures[];
   machineBusyPercent: number;
@@ -254,19 +273,6 @@ function planPopulation(options: BenchOptions): PersonPlan[] {
   });
 }
 
-/**
- * Seconds after the start at which person i arrives: the rate climbs linearly to its peak over the ramp, then
- * holds, so that all people have arrived at the end of the window.
- */
-export function arrivalSeconds(i: number, people: number, rampSeconds: number, durationSeconds: number): number {
-  const ramp = Math.min(rampSeconds, durationSeconds);
-  const peak = people / (durationSeconds - ramp / 2);
-  const n = i + 1;
-  const inRamp = (peak * ramp) / 2;
-  if (ramp > 0 && n <= inRamp) return Math.sqrt((2 * n * ramp) / peak);
-  return ramp + (n - inRamp) / peak;
-}
-
 interface PartRecord {
   program: string;
   won: number;
@@ -304,10 +310,12 @@ class Recorder {
   readonly busyAnswers: Record<string, number> = {};
   readonly busyAt: number[] = [];
   readonly personIds: string[] = [];
+  readonly journeys: Journey[] = [];
   unknownOutcome = 0;
   started = 0;
   finished = 0;
   failed = 0;
+  gaveUp = 0;
   lookupOnly = 0;
 
   fail(reason: string): void {
@@ -328,16 +336,17 @@ function errorCode(error: unknown): string {
   return error instanceof Error ? error.message.slice(0, 80) : String(error);
 }
 
-/**
- * Calls `fn` until it succeeds, retrying what is retriable (a reply timeout, a "busy, retry after", a transient
- * error) with a capped backoff, never past the deadline.
- */
 /** An answer from the service that it did nothing: busy, or a final refusal. Anything else may have been taken. */
 function definitelyNotTaken(error: unknown): boolean {
   return error instanceof PointsweepError && (error.code === ErrorCodes.serviceBusy || (!error.retriable && error.code !== 'REPLY_TIMEOUT'));
 }
 
-async function withRetry<T>(what: string, rec: Recorder, deadline: number, fn: () => Promise<T>): Promise<T> {
+/**
+ * Calls `fn` until it succeeds, never past the deadline: a "busy, retry after" is sent again after the time it
+ * names (while the person's patience lasts), anything else retriable (a reply timeout, a transient error) after a
+ * capped backoff.
+ */
+async function withRetry<T>(what: string, rec: Recorder, deadline: number, fn: () => Promise<T>, patience?: Patience): Promise<T> {
   let delay = 100;
   const startedAt = Date.now();
   for (;;) {
@@ -346,6 +355,14 @@ async function withRetry<T>(what: string, rec: Recorder, deadline: number, fn: (
       (rec.steps[what] ??= []).push(Date.now() - startedAt);
       return answer;
     } catch (error) {
+      if (error instanceof PointsweepError && error.code === ErrorCodes.serviceBusy) {
+        // Nothing was taken (the client counted the answer): wait as asked and send again.
+        patience?.toldBusy();
+        const wait = error.retryAfterMs ?? 1000;
+        if (Date.now() + wait >= deadline) throw error;
+        await sleepUntilDeadline(wait, deadline);
+        continue;
+      }
       const retriable = (error instanceof PointsweepError && error.retriable) || !(error instanceof PointsweepError);
       if (!retriable || Date.now() + delay >= deadline) throw error;
       rec.retry(`${what}:${errorCode(error)}`);
@@ -365,7 +382,10 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   const options: BenchOptions = { ...DEFAULT_BENCH_OPTIONS, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) };
   if (options.durationSeconds <= 0 || options.people <= 0) throw new Error('people and duration must be positive');
   const runId = `bench-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
-  const plans = planPopulation(options);
+  if (options.calmRate > 0 && (options.lookupPhaseSeconds > 0 || options.sweepRate > 0)) throw new Error('a calm load goes around a surge, not a phase');
+  const schedule = arrivalSchedule(options);
+  const surge = surgeWindow(options);
+  const plans = planPopulation({ ...options, people: schedule.length });
   // In a sweep phase, each sweeping person's turn: after the parts of everyone before them, offered at the rate.
   const sweepTurnMs = new Map<number, number>();
   let partsOffered = 0;
@@ -381,10 +401,10 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   for (let i = 0; i < Math.max(1, options.clients); i++) {
     if (target.client) clients.push(await target.client());
     else {
-      // A busy answer is waited out (for the retry-after it names) and sent again by the client; counted here.
+      // A busy answer comes straight to the person (withRetry), who waits it out and sends again, or gives up; counted here.
       const c = await PointsweepClient.connect({
         brokers: target.brokers, topicPrefix: target.prefix, clientId: `${runId}-${i}`, timeoutMs: options.requestTimeoutMs,
-        busyRetries: 20, onBusy: (type) => rec.busy(type),
+        busyRetries: 0, onBusy: (type) => rec.busy(type),
       });
       clients.push(c);
       ownClients.push(c);
@@ -401,32 +421,37 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   sampler.start();
 
   const start = Date.now();
-  const arrivalEnd = start + options.durationSeconds * 1000;
+  const arrivalEnd = start + (surge.to + (options.calmRate > 0 ? options.calmSeconds : 0)) * 1000;
   const lastStart = arrivalEnd + (options.drainSeconds * 1000) / 2;
   const hardDeadline = arrivalEnd + (options.lookupPhaseSeconds + sweepPhaseSeconds + options.drainSeconds) * 1000;
-  const steady = { from: start + Math.min(options.rampSeconds, options.durationSeconds) * 1000, to: arrivalEnd };
-  if (steady.to - steady.from < 1000) steady.from = start; // no steady phase to speak of: use the whole window
+  const surgeStart = start + surge.from * 1000;
+  const steady = { from: surgeStart + Math.min(options.rampSeconds, options.durationSeconds) * 1000, to: start + surge.to * 1000 };
+  if (steady.to - steady.from < 1000) steady.from = surgeStart; // no steady phase to speak of: use the whole window
   if (options.lookupPhaseSeconds > 0 && options.sweepRate > 0) throw new Error('a run has a lookup phase or a sweep phase, not both');
   if (options.lookupPhaseSeconds > 0 || options.sweepRate > 0) {
     // Everyone waits for everyone: each person needs a slot of their own.
     if (options.concurrency < options.people) throw new Error('a phase needs --concurrency of at least --people');
     rec.phase = new Phase(options.people, options.lookupPhaseSeconds + sweepPhaseSeconds, options.drainSeconds * 1000);
   }
-  log(`${runId}: ${options.people} people over ${options.durationSeconds} s (ramp ${options.rampSeconds} s), concurrency ${options.concurrency}, hard stop in ${Math.round((hardDeadline - start) / 1000)} s`);
+  const calm = options.calmRate > 0 ? `, ${schedule.length - options.people} more at ${options.calmRate}/s from ${options.calmSeconds} s before to ${options.calmSeconds} s after` : '';
+  log(`${runId}: ${options.people} people over ${options.durationSeconds} s (ramp ${options.rampSeconds} s)${calm}, concurrency ${options.concurrency}, hard stop in ${Math.round((hardDeadline - start) / 1000)} s`);
 
   const slots = new Semaphore(Math.max(1, options.concurrency));
   const inFlight = new Set<Promise<void>>();
   let notStarted = 0;
   const progress = setInterval(() => {
     const done = rec.cashOuts.reduce((n, c) => n + c.parts.filter((p) => p.doneSeenAt).length, 0);
-    log(`  t=${Math.round((Date.now() - start) / 1000)}s people ${rec.started} started/${rec.finished} done/${rec.failed} failed, lookups ${rec.lookupLatencies.length}, cash-outs ${rec.cashOuts.length}, parts done ${done}`);
+    log(`  t=${Math.round((Date.now() - start) / 1000)}s people ${rec.started} started/${rec.finished} done/${rec.failed} failed/${rec.gaveUp} gave up, lookups ${rec.lookupLatencies.length}, cash-outs ${rec.cashOuts.length}, parts done ${done}`);
   }, 10_000);
   progress.unref();
 
   try {
     for (const plan of plans) {
-      const arriveAt = start + arrivalSeconds(plan.index, options.people, options.rampSeconds, options.durationSeconds) * 1000;
+      const arriveAt = start + schedule[plan.index].at * 1000;
       if (arriveAt > Date.now()) await sleepUntilDeadline(arriveAt - Date.now(), hardDeadline);
+      // Waiting for a slot is part of the person's way in.
+      const journey: Journey = { arrivedAt: arriveAt, lookupOnly: plan.lookupOnly, gaveUp: false, failed: false };
+      rec.journeys.push(journey);
       if (Date.now() >= lastStart || !(await slots.acquire(lastStart))) {
         notStarted++;
         rec.phase?.drop();
@@ -434,9 +459,15 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
       }
       rec.started++;
       const client = clients[plan.index % clients.length];
-      const run: Promise<void> = simulatePerson(plan, client, target, options, rec, hardDeadline, arrivalEnd, sweepTurnMs.get(plan.index) ?? 0)
+      const run: Promise<void> = simulatePerson(plan, client, target, options, rec, hardDeadline, arrivalEnd, sweepTurnMs.get(plan.index) ?? 0, journey)
         .then(() => void rec.finished++)
         .catch((error) => {
+          if (error instanceof GaveUp) {
+            rec.gaveUp++;
+            journey.gaveUp = true;
+            return;
+          }
+          journey.failed = true;
           rec.fail(errorCode(error));
           // Failed before the phase (it stops nobody) or during it (it is already open): drop() is harmless.
           rec.phase?.drop();
@@ -513,7 +544,7 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
     options,
     wallSeconds: (end - start) / 1000,
     steadyWindowSeconds: steadySecondsMeasured,
-    people: { started: rec.started, finished: rec.finished, notStarted, failed: rec.failed, lookupOnly: rec.lookupOnly, failures: rec.failures },
+    people: { started: rec.started, finished: rec.finished, notStarted, failed: rec.failed, gaveUp: rec.gaveUp, lookupOnly: rec.lookupOnly, failures: rec.failures },
     onboarding: distribution(rec.onboarding),
     lookups: {
       count: rec.lookupLatencies.length,
@@ -549,6 +580,14 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
     steps: Object.fromEntries(Object.entries(rec.steps).map(([what, ms]) => [what, distribution(ms)])),
     busyAnswers: rec.busyAnswers,
     timeline,
+    surge: options.calmRate > 0 || options.patienceSeconds > 0
+      ? {
+        fromSecond: surge.from,
+        toSecond: surge.to,
+        arrivals: arrivalBuckets(rec.journeys, start),
+        recovery: options.calmRate > 0 ? recoveryAfterSurge(rec.journeys, start, surge) : undefined,
+      }
+      : undefined,
     lag: lag.figures(),
     processes,
     machineBusyPercent,
@@ -561,14 +600,14 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
 }
 
 /** Start, read the code, confirm; a code that expired while the person waited (3 min) means asking for a new one. */
-async function verifyByPhone(plan: PersonPlan, client: PointsweepClient, sim: string, rec: Recorder, deadline: number) {
+async function verifyByPhone(plan: PersonPlan, client: PointsweepClient, sim: string, rec: Recorder, deadline: number, patience: Patience) {
   for (let attempt = 1; ; attempt++) {
     const started = await withRetry('startVerification', rec, deadline, () =>
-      client.startVerification({ name: plan.name, birthDate: plan.birthDate, carrier: 'SKT', phone: plan.phone }),
+      client.startVerification({ name: plan.name, birthDate: plan.birthDate, carrier: 'SKT', phone: plan.phone }), patience,
     );
     const code = await withRetry('readSms', rec, deadline, () => readSmsCode(sim, plan.phone));
     try {
-      return await withRetry('confirmVerification', rec, deadline, () => client.confirmVerification({ verificationId: started.verificationId, code }));
+      return await withRetry('confirmVerification', rec, deadline, () => client.confirmVerification({ verificationId: started.verificationId, code }), patience);
     } catch (error) {
       const expired = error instanceof PointsweepError && error.code === ErrorCodes.verificationFailed && /EXPIRED/.test(error.message);
       if (!expired || attempt >= 3) throw error;
@@ -579,11 +618,12 @@ async function verifyByPhone(plan: PersonPlan, client: PointsweepClient, sim: st
 
 async function simulatePerson(
   plan: PersonPlan, client: PointsweepClient, target: BenchTarget, options: BenchOptions, rec: Recorder, deadline: number, arrivalEnd: number,
-  sweepTurnMs: number,
+  sweepTurnMs: number, journey: Journey,
 ): Promise<void> {
   const t0 = Date.now();
   const sim = target.simulatorsUrl;
-  const verified = await verifyByPhone(plan, client, sim, rec, deadline);
+  const patience = new Patience(options.patienceSeconds);
+  const verified = await verifyByPhone(plan, client, sim, rec, deadline, patience);
   rec.personIds.push(verified.personId);
   const person = { personId: verified.personId, assertion: verified.assertion };
   const ci = connectingInformation(target.simulatorsSeed, plan.name, plan.birthDate, plan.phone);
@@ -596,13 +636,13 @@ async function simulatePerson(
       );
     }),
   );
-  await withRetry('grantConsents', rec, deadline, () => client.grantConsents({ assertion: person.assertion, issuers: plan.issuers }, person.personId));
+  await withRetry('grantConsents', rec, deadline, () => client.grantConsents({ assertion: person.assertion, issuers: plan.issuers }, person.personId), patience);
   const accountNumber = `1002${plan.phone.slice(3)}`;
   await withRetry('bankAccount', rec, deadline, () =>
     simulatorAdmin(sim, '/admin/bank/accounts', { bankCode: '020', accountNumber, holderName: plan.name, birthDate: plan.birthDate }),
   );
   const account = await withRetry('registerPayoutAccount', rec, deadline, () =>
-    client.registerPayoutAccount({ assertion: person.assertion, bankCode: '020', accountNumber }, person.personId),
+    client.registerPayoutAccount({ assertion: person.assertion, bankCode: '020', accountNumber }, person.personId), patience,
   );
   if (account.status !== 'VERIFIED') throw new Error(`account not verified: ${account.reason}`);
   rec.onboarding.push(Date.now() - t0);
@@ -612,7 +652,7 @@ async function simulatePerson(
   let overview;
   for (;;) {
     const lookupStart = Date.now();
-    overview = await withRetry('lookupPoints', rec, deadline, () => client.lookupPoints({ assertion: person.assertion }, person.personId));
+    overview = await withRetry('lookupPoints', rec, deadline, () => client.lookupPoints({ assertion: person.assertion }, person.personId), patience);
     rec.lookupLatencies.push({ at: Date.now(), ms: Date.now() - lookupStart });
     const seen = new Set(overview.programs.map((p) => p.issuer));
     // Every card company unavailable (all timed out on a saturated machine, and no snapshot yet): a person would
@@ -632,7 +672,7 @@ async function simulatePerson(
   countStatuses(overview.programs);
   const lookAgain = async (scheduledAt = Date.now()) => {
     const lookupStart = scheduledAt;
-    const again = await withRetry('lookupPoints', rec, deadline, () => client.lookupPoints({ assertion: person.assertion }, person.personId));
+    const again = await withRetry('lookupPoints', rec, deadline, () => client.lookupPoints({ assertion: person.assertion }, person.personId), patience);
     rec.lookupLatencies.push({ at: Date.now(), ms: Date.now() - lookupStart });
     countStatuses(again.programs);
   };
@@ -654,6 +694,7 @@ async function simulatePerson(
   for (let n = 1; n < options.lookupsPerPerson && Date.now() < arrivalEnd; n++) await lookAgain();
   const sweepPhase = rec.phase && options.sweepRate > 0 ? rec.phase : undefined;
   if (plan.lookupOnly) {
+    journey.reachedAt = Date.now();
     rec.lookupOnly++;
     sweepPhase?.drop();
     return;
@@ -667,13 +708,13 @@ async function simulatePerson(
     const turn = (sweepPhase.window?.from ?? 0) + sweepTurnMs;
     if (turn > Date.now()) await sleepUntilDeadline(turn - Date.now(), deadline);
   }
-  await sweepAndWatch(person, account.accountId, parts, `${rec.runId}-${plan.index}`, client, options, rec, deadline);
+  await sweepAndWatch(person, account.accountId, parts, `${rec.runId}-${plan.index}`, client, options, rec, deadline, patience, journey);
 }
 
 /** One cash-out of `parts`, then waits until every part is terminal or scheduled: told by a notice, or polling. */
 async function sweepAndWatch(
   person: { personId: string; assertion: string }, accountId: string, parts: { program: string; points: number }[], requestId: string,
-  client: PointsweepClient, options: BenchOptions, rec: Recorder, deadline: number,
+  client: PointsweepClient, options: BenchOptions, rec: Recorder, deadline: number, patience: Patience, journey: Journey,
 ): Promise<void> {
   const sentAt = Date.now();
   let view: CashOutView;
@@ -687,12 +728,13 @@ async function sweepAndWatch(
       .catch((error: unknown) => {
         if (!definitelyNotTaken(error)) mayHaveBeenTaken = true;
         throw error;
-      }));
+      }), patience);
   } catch (error) {
     if (mayHaveBeenTaken) rec.unknownOutcome++;
     throw error;
   }
   const repliedAt = Date.now();
+  journey.reachedAt = repliedAt;
   rec.acceptLatencies.push(repliedAt - sentAt);
   const acceptedAtSystem = new Date(view.acceptedAt).getTime();
   const record: CashOutRecord = {
