@@ -77,17 +77,17 @@ describe("a person's patience with busy answers", () => {
   it('gives up once told busy for its length, counted from the first busy answer', () => {
     const patience = new Patience(30);
 
-    patience.toldBusy(1_000);
-    patience.toldBusy(20_000);
+    patience.toldBusy('startVerification', 1_000);
+    patience.toldBusy('grantConsents', 20_000);
 
-    expect(() => patience.toldBusy(31_000)).toThrow(GaveUp);
+    expect(() => patience.toldBusy('cashOut', 31_000)).toThrow(new GaveUp(30, 'cashOut'));
   });
 
   it('never gives up without a length', () => {
     const patience = new Patience(0);
 
-    patience.toldBusy(0);
+    patience.toldBusy('cashOut', 0);
 
-    expect(() => patience.toldBusy(3_600_000)).not.toThrow();
+    expect(() => patience.toldBusy('cashOut', 3_600_000)).not.toThrow();
   });
 });

@@ -49,8 +49,8 @@ export function arrivalSchedule(plan: ArrivalPlan): { at: number; surge: boolean
 
 /** The person stopped trying: told "busy, retry after" for longer than their patience. */
 export class GaveUp extends Error {
-  constructor(seconds: number) {
-    super(`gave up after ${seconds} s of busy answers`);
+  constructor(seconds: number, readonly step: string) {
+    super(`gave up after ${seconds} s of busy answers, at ${step}`);
   }
 }
 
@@ -59,10 +59,10 @@ export class Patience {
   private busySince?: number;
   constructor(private readonly seconds: number) {}
 
-  /** One more busy answer: throws GaveUp once the person has been told busy for their patience's length. */
-  toldBusy(now = Date.now()): void {
+  /** One more busy answer, to `step`: throws GaveUp once the person has been told busy for their patience's length. */
+  toldBusy(step: string, now = Date.now()): void {
     this.busySince ??= now;
-    if (this.seconds > 0 && now - this.busySince >= this.seconds * 1000) throw new GaveUp(this.seconds);
+    if (this.seconds > 0 && now - this.busySince >= this.seconds * 1000) throw new GaveUp(this.seconds, step);
   }
 }
 

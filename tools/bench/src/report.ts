@@ -34,7 +34,7 @@ export function benchMarkdown(r: BenchResult, command: string): string {
   out.push(`- Wall time ${fmt(r.wallSeconds, 1)} s; steady window (${o.lookupPhaseSeconds || o.sweepRate ? 'the phase' : 'after the ramp, to the end of arrivals'}) ${fmt(r.steadyWindowSeconds, 1)} s`);
   out.push(
     `- People: ${r.people.started} started, ${r.people.finished} finished, ${r.people.failed} failed${r.people.failed ? ` (${JSON.stringify(r.people.failures)})` : ''}, ` +
-      `${r.people.gaveUp} gave up (busy for longer than their patience), ${r.people.notStarted} not started (no slot before the cut-off), ${r.people.lookupOnly} looked up only`,
+      `${r.people.gaveUp} gave up (busy for longer than their patience${r.people.gaveUp ? `; at ${Object.entries(r.people.gaveUpAt).map(([step, n]) => `${step} ${n}`).join(', ')}` : ''}), ${r.people.notStarted} not started (no slot before the cut-off), ${r.people.lookupOnly} looked up only`,
   );
   out.push('');
   out.push(

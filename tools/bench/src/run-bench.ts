@@ -169,7 +169,11 @@ export interface BenchResult {
   options: BenchOptions;
   wallSeconds: number;
   steadyWindowSeconds: number;
-  people: { started: number; finished: number; notStarted: number; failed: number; gaveUp: number; lookupOnly: number; failures: Record<string, number> };
+  people: {
+    started: number; finished: number; notStarted: number; failed: number; lookupOnly: number; failures: Record<string, number>;
+    /** Gave up after their patience's length of busy answers, in all and by the step they were at. */
+    gaveUp: number; gaveUpAt: Record<string, number>;
+  };
   onboarding: Distribution;
   lookups: {
     count: number;
@@ -311,6 +315,7 @@ class Recorder {
   readonly busyAt: number[] = [];
   readonly personIds: string[] = [];
   readonly journeys: Journey[] = [];
+  readonly gaveUpAt: Record<string, number> = {};
   unknownOutcome = 0;
   started = 0;
   finished = 0;
@@ -357,7 +362,7 @@ async function withRetry<T>(what: string, rec: Recorder, deadline: number, fn: (
     } catch (error) {
       if (error instanceof PointsweepError && error.code === ErrorCodes.serviceBusy) {
         // Nothing was taken (the client counted the answer): wait as asked and send again.
-        patience?.toldBusy();
+        patience?.toldBusy(what);
         const wait = error.retryAfterMs ?? 1000;
         if (Date.now() + wait >= deadline) throw error;
         await sleepUntilDeadline(wait, deadline);
@@ -464,6 +469,7 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
         .catch((error) => {
           if (error instanceof GaveUp) {
             rec.gaveUp++;
+            rec.gaveUpAt[error.step] = (rec.gaveUpAt[error.step] ?? 0) + 1;
             journey.gaveUp = true;
             return;
           }
@@ -544,7 +550,7 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
     options,
     wallSeconds: (end - start) / 1000,
     steadyWindowSeconds: steadySecondsMeasured,
-    people: { started: rec.started, finished: rec.finished, notStarted, failed: rec.failed, gaveUp: rec.gaveUp, lookupOnly: rec.lookupOnly, failures: rec.failures },
+    people: { started: rec.started, finished: rec.finished, notStarted, failed: rec.failed, gaveUp: rec.gaveUp, gaveUpAt: rec.gaveUpAt, lookupOnly: rec.lookupOnly, failures: rec.failures },
     onboarding: distribution(rec.onboarding),
     lookups: {
       count: rec.lookupLatencies.length,
