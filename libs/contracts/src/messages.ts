@@ -130,6 +130,19 @@ export class IssuerBreakerStateChanged {
 
 // ---- conversion ledger --------------------------------------------------------------------------
 
+/**
+ * The ledger's saga is full: its gate turned new cash-outs away in the last second. Sent every second while that
+ * lasts, never when it ends: the word holds for `validForMs` after it is heard, so the door reopens by itself.
+ */
+export class SagaAdmissionClosed {
+  /** Cash-outs turned away since the last word. */
+  @IsInt() @Min(1) turnedAway!: number;
+  /** About how long a cash-out turned away now is asked to wait. */
+  @IsInt() @Min(1) @Max(60_000) retryAfterMs!: number;
+  @IsInt() @Min(1) @Max(60_000) validForMs!: number;
+  @IsISO8601() at!: string;
+}
+
 export class CashOutPartRequest {
   @IsIn(PROGRAM_CODES) program!: string;
   @IsInt() @Min(1) @Max(MAX_POINTS) points!: number;
@@ -323,6 +336,9 @@ export const MESSAGES: readonly MessageDefinition[] = [
   event(PointsRefunded, 'issuerEvents', 'The card company took the points back.'),
   event(IssuerBreakerStateChanged, 'issuerEvents', 'A card company connector\'s circuit breaker opened, half-opened or closed.'),
   command(CashOut, 'ledgerCommands', 'Sweep one or more programs to cash; idempotent on requestId.'),
+  // Read by every identity instance (each with a group of its own): while the saga turns cash-outs away, the door
+  // turns newcomers away too, before they do the work of onboarding only to be told "busy" at the last step.
+  event(SagaAdmissionClosed, 'ledgerEvents', 'The saga turned new cash-outs away in the last second; sent every second while it does.'),
   command(GetCashOutStatus, 'ledgerCommands', 'Read the state of a cash-out and its parts.'),
   command(QuoteCashOut, 'ledgerCommands', 'Quote what a cash-out would consume and pay, and when; valid until it expires.'),
   command(ConfirmQuote, 'ledgerCommands', 'Redeem exactly what a quote says; idempotent on requestId.'),
@@ -350,6 +366,7 @@ export interface EventPayloads {
   ConsentRevoked: ConsentRevoked;
   PointsRefunded: PointsRefunded;
   IssuerBreakerStateChanged: IssuerBreakerStateChanged;
+  SagaAdmissionClosed: SagaAdmissionClosed;
   PayoutScheduled: PayoutScheduled;
   PayoutNeedsReview: PayoutNeedsReview;
 }

@@ -22,3 +22,4 @@ export * from './dead-letters';
 export * from './crash-point';
 export * from './envelope-signing';
 export * from './admission-pressure';
+export * from './broadcast';

@@ -6,6 +6,7 @@ import { GrantConsentsHandler } from './commands/grant-consents/grant-consents.h
 import { RegisterPayoutAccountHandler } from './commands/register-payout-account/register-payout-account.handler';
 import { RevokeConsentHandler } from './commands/revoke-consent/revoke-consent.handler';
 import { StartVerificationHandler } from './commands/start-verification/start-verification.handler';
+import { SagaDoor } from './admission/saga-door';
 
 @Module({})
 export class IdentityModule {
@@ -14,7 +15,7 @@ export class IdentityModule {
       module: IdentityModule,
       imports: [PlatformModule.forRoot(runtime, config)],
       controllers: [StartVerificationHandler, ConfirmVerificationHandler, GrantConsentHandler, GrantConsentsHandler, RevokeConsentHandler, RegisterPayoutAccountHandler],
-      providers: [{ provide: AssertionSigner, useValue: new AssertionSigner(config.keys) }],
+      providers: [{ provide: AssertionSigner, useValue: new AssertionSigner(config.keys) }, SagaDoor],
     };
   }
 }

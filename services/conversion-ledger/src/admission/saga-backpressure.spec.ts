@@ -1,4 +1,4 @@
-import { admissionVerdict, backpressurePolicyFromEnv, nextOpenPartsLimit } from './saga-backpressure';
+import { admissionClosedWord, admissionVerdict, backpressurePolicyFromEnv, nextOpenPartsLimit } from './saga-backpressure';
 
 describe('admission of new cash-outs by the saga backlog', () => {
   const policy = { maxOpenParts: 2000, minOpenParts: 30, targetP90Ms: 1200, windowMs: 3000, sampleMs: 1000 };
@@ -72,5 +72,19 @@ describe('admission of new cash-outs by the saga backlog', () => {
     expect(() => backpressurePolicyFromEnv({ LEDGER_TARGET_PART_P90_MS: '1.5' })).toThrow(/LEDGER_TARGET_PART_P90_MS must be a positive integer/);
     expect(() => backpressurePolicyFromEnv({ LEDGER_MIN_OPEN_PARTS: '5000' })).toThrow(/must not exceed LEDGER_MAX_OPEN_PARTS/);
     expect(backpressurePolicyFromEnv({})).toMatchObject({ maxOpenParts: 4000, minOpenParts: 30, targetP90Ms: 1500 });
+  });
+});
+
+describe('the word to the door', () => {
+  const at = new Date('2026-12-06T01:00:00Z');
+
+  it('is not said when no cash-out was turned away', () => {
+    expect(admissionClosedWord(0, 5, 1000, at)).toBeUndefined();
+  });
+
+  it('says how many were turned away, holds for two and a half samples, and asks for the retry-after the pressure sets', () => {
+    expect(admissionClosedWord(7, 1, 1000, at)).toEqual({ turnedAway: 7, retryAfterMs: 2000, validForMs: 2500, at: '2026-12-06T01:00:00.000Z' });
+    expect(admissionClosedWord(7, 4, 1000, at)!.retryAfterMs).toBe(8000);
+    expect(admissionClosedWord(7, 100, 1000, at)!.retryAfterMs).toBe(30_000);
   });
 });

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { CashOut, ConfirmQuote } from '@pointsweep/contracts';
-import { AdmissionPressure, MessagingRuntime, PollingLoop, retryAfterUnderPressure } from '@pointsweep/messaging';
+import { CashOut, ConfirmQuote, SagaAdmissionClosed } from '@pointsweep/contracts';
+import { AdmissionPressure, broadcast, MessagingRuntime, PollingLoop, retryAfterUnderPressure } from '@pointsweep/messaging';
 import { Gauge } from 'prom-client';
 
 /**
@@ -84,6 +84,15 @@ export function admissionVerdict(openParts: number, limit: number, pressure = 1,
   };
 }
 
+/**
+ * The word that the saga turned cash-outs away since the last sample, or none. It holds for two and a half samples
+ * after it is heard, so one lost word does not reopen the door, and the door reopens by itself soon after the last.
+ */
+export function admissionClosedWord(turnedAway: number, pressure: number, sampleMs: number, at: Date): SagaAdmissionClosed | undefined {
+  if (turnedAway === 0) return undefined;
+  return { turnedAway, retryAfterMs: retryAfterUnderPressure(2000, pressure), validForMs: Math.round(sampleMs * 2.5), at: at.toISOString() };
+}
+
 @Injectable()
 export class SagaBackpressure implements OnModuleInit, OnModuleDestroy {
   private readonly policy = backpressurePolicyFromEnv(process.env);
@@ -91,6 +100,7 @@ export class SagaBackpressure implements OnModuleInit, OnModuleDestroy {
   private openParts = 0;
   private limit = this.policy.minOpenParts;
   private limitReached = false;
+  private turnedAway = 0;
   private sampled = false;
   private readonly pressure = new AdmissionPressure();
 
@@ -114,6 +124,7 @@ export class SagaBackpressure implements OnModuleInit, OnModuleDestroy {
       if (verdict) {
         this.pressure.turnedOneAway();
         this.limitReached = true;
+        this.turnedAway++;
       } else {
         this.pressure.tookOne();
         this.openParts += payload instanceof CashOut ? payload.parts.length : 1;
@@ -150,6 +161,19 @@ export class SagaBackpressure implements OnModuleInit, OnModuleDestroy {
     this.limit = nextOpenPartsLimit({ limit, openParts: open, p90Ms: p90_ms, limitReached: this.limitReached }, this.policy);
     this.openParts = open;
     this.limitReached = false;
+    await this.tellTheDoor();
     return false;
+  }
+
+  /** While the saga turns cash-outs away, the identity service's door turns newcomers away too (SagaAdmissionClosed). */
+  private async tellTheDoor(): Promise<void> {
+    const word = admissionClosedWord(this.turnedAway, this.pressure.factor(), this.policy.sampleMs, this.runtime.clock.now());
+    this.turnedAway = 0;
+    if (!word) return;
+    try {
+      await broadcast(this.runtime, SagaAdmissionClosed, word, new Date(word.at));
+    } catch (error) {
+      this.runtime.logger.warn('could not tell the door that the saga is full', { error: (error as Error).message });
+    }
   }
 }

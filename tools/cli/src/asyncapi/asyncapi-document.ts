@@ -25,6 +25,14 @@ export const INTERNAL_COMMAND_SENDERS: Readonly<Record<string, string>> = {
   PayoutAccountVerified: 'identity',
 };
 
+/**
+ * Events about now, worthless later: sent straight to Kafka rather than through the outbox, and read by every
+ * instance of the receiving service with a consumer group of its own, from the latest offset.
+ */
+export const BROADCASTS: Readonly<Record<string, { receiver: string }>> = {
+  SagaAdmissionClosed: { receiver: 'identity' },
+};
+
 /** What a command's reply carries as `result` (a TypeScript interface in @pointsweep/contracts). */
 export const REPLY_RESULTS: Readonly<Record<string, string>> = {
   StartIdentityVerification: 'VerificationStarted',
@@ -140,13 +148,33 @@ function operations(): Record<string, unknown> {
       };
     }
     for (const topic of topics.filter((t) => t.endsWith('Events') && ownerOf(t) === service.name)) {
-      const types = MESSAGES.filter((m) => m.topic === topic).map((m) => m.type);
-      if (types.length === 0) continue;
-      ops[`${camel(service.name)}Sends${pascal(topic)}`] = {
-        action: 'send',
+      const types = MESSAGES.filter((m) => m.topic === topic && !BROADCASTS[m.type]).map((m) => m.type);
+      const broadcasts = MESSAGES.filter((m) => m.topic === topic && BROADCASTS[m.type]).map((m) => m.type);
+      if (types.length > 0) {
+        ops[`${camel(service.name)}Sends${pascal(topic)}`] = {
+          action: 'send',
+          channel: ref(`#/channels/${topic}`),
+          title: `${service.name} publishes its events`,
+          summary: 'Written to the transactional outbox with the state change and relayed to Kafka (idempotent producer, acks=all).',
+          messages: opMessages(topic, types),
+        };
+      }
+      if (broadcasts.length > 0) {
+        ops[`${camel(service.name)}Broadcasts${pascal(topic)}`] = {
+          action: 'send',
+          channel: ref(`#/channels/${topic}`),
+          title: `${service.name} tells every instance of another service about now`,
+          summary: 'Signed, sent straight to Kafka (not through the outbox): a word about now is worthless later, and each holds only for a while after it is heard.',
+          messages: opMessages(topic, broadcasts),
+        };
+      }
+    }
+    for (const [topic, types] of Object.entries(broadcastsReceivedBy(service.name))) {
+      ops[`${camel(service.name)}Hears${pascal(topic)}`] = {
+        action: 'receive',
         channel: ref(`#/channels/${topic}`),
-        title: `${service.name} publishes its events`,
-        summary: 'Written to the transactional outbox with the state change and relayed to Kafka (idempotent producer, acks=all).',
+        title: `every ${service.name} instance reads ${TOPIC_SUFFIXES[topic as TopicName]} with a consumer group of its own`,
+        summary: 'From the latest offset; anything else on the topic is not for it and is skipped.',
         messages: opMessages(topic, types),
       };
     }
@@ -188,6 +216,13 @@ function operations(): Record<string, unknown> {
     messages: [ref('#/channels/replies/messages/Reply'), ref('#/channels/replies/messages/CashOutResolved')],
   };
   return ops;
+}
+
+/** The broadcast types a service reads, by topic. */
+function broadcastsReceivedBy(service: string): Record<string, string[]> {
+  const byTopic: Record<string, string[]> = {};
+  for (const m of MESSAGES) if (BROADCASTS[m.type]?.receiver === service) (byTopic[m.topic] ??= []).push(m.type);
+  return byTopic;
 }
 
 function camel(name: string): string {

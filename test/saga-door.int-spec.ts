@@ -1,0 +1,79 @@
+import { randomInt } from 'node:crypto';
+import { Producer } from 'kafkajs';
+import { PointsweepClient } from '@pointsweep/client';
+import { CashOut, ErrorCodes, messageDefinition, PointsweepError, SagaAdmissionClosed, topicsFor } from '@pointsweep/contracts';
+import { conversionLedgerService } from '@pointsweep/conversion-ledger';
+import { identityService } from '@pointsweep/identity';
+import { buildEnvelope, EnvelopeSigner, kafkaMessageOf, systemClock } from '@pointsweep/messaging';
+import { testKafka, waitFor } from './harness';
+import { startTestSystem, TestSystem } from './system/system';
+
+// The saga's gate at one open part, so two cash-outs in a row close it.
+const policyEnv = { LEDGER_MIN_OPEN_PARTS: '1', LEDGER_MAX_OPEN_PARTS: '1' };
+
+describe('the door for newcomers while the saga turns cash-outs away', () => {
+  let system: TestSystem;
+  let client: PointsweepClient;
+  let producer: Producer;
+
+  beforeAll(async () => {
+    const before = Object.fromEntries(Object.keys(policyEnv).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, policyEnv);
+    try {
+      system = await startTestSystem({ clock: systemClock, services: [identityService, conversionLedgerService] });
+    } finally {
+      for (const [k, v] of Object.entries(before)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
+    // A newcomer's app: a busy answer comes straight back instead of being waited out.
+    client = await PointsweepClient.connect({ brokers: system.config.kafkaBrokers, topicPrefix: system.prefix, timeoutMs: 30_000, busyRetries: 0 });
+    producer = testKafka().producer();
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await client?.close();
+    await system?.close();
+  });
+
+  const newcomer = () => client.startVerification({ name: '김민지', birthDate: '1990-04-01', carrier: 'SKT', phone: `010${randomInt(10_000_000, 99_999_999)}` });
+  const turnedAwayAtTheDoor = async () => {
+    try {
+      await newcomer();
+      return false;
+    } catch (error) {
+      return error instanceof PointsweepError && error.code === ErrorCodes.serviceBusy && /the saga is turning cash-outs away/.test(error.message) ? error : false;
+    }
+  };
+  const letIn = async () => Boolean(await newcomer().catch(() => false));
+
+  it('turns newcomers away busy, with a retry-after, once the saga has turned a cash-out away, and lets them in again by itself', async () => {
+    await waitFor(letIn, { description: 'a newcomer let in before' });
+    const gate = system.services.get('conversion-ledger')!.runtime.admissionGates.get(CashOut.name)!;
+
+    // The first takes the one open part the gate allows; the second is turned away.
+    expect(gate({})).toBeUndefined();
+    expect(gate({})).toMatchObject({ reason: expect.stringMatching(/cash-out parts are already on their way/) });
+
+    const busy = await waitFor(turnedAwayAtTheDoor, { description: 'a newcomer turned away at the door' });
+    expect(busy.retriable).toBe(true);
+    expect(busy.retryAfterMs).toBeGreaterThanOrEqual(1000);
+    expect(busy.retryAfterMs).toBeLessThanOrEqual(30_000);
+    // Nothing more turned away: the word is not said again, and the door opens once the last one no longer holds.
+    await waitFor(letIn, { description: 'the door open again', timeoutMs: 15_000 });
+  });
+
+  it('does not close the door on a word the services did not sign', async () => {
+    const topic = topicsFor(system.prefix).ledgerEvents;
+    const definition = messageDefinition(SagaAdmissionClosed.name)!;
+    const word = (validForMs: number): SagaAdmissionClosed => ({ turnedAway: 1, retryAfterMs: 2000, validForMs, at: new Date().toISOString() });
+    const forged = buildEnvelope(definition, word(60_000), { key: definition.type });
+    const genuine = new EnvelopeSigner(system.keys).sign(buildEnvelope(definition, word(1000), { key: definition.type }));
+
+    // In this order on one partition: the door closes on the genuine word, for a second, not on the forged one's minute.
+    await producer.send({ topic, acks: -1, messages: [kafkaMessageOf(forged), kafkaMessageOf(genuine)] });
+
+    await waitFor(turnedAwayAtTheDoor, { description: 'the genuine word heard' });
+    await waitFor(letIn, { description: 'the door open again a second later', timeoutMs: 15_000 });
+  });
+});
