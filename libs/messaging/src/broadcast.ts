@@ -39,7 +39,9 @@ export class BroadcastListener {
     this.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topics: [this.runtime.topics[this.topic]], fromBeginning: false });
+    // Nothing to resume from after a restart, so nothing is committed: a group of one instance leaves no offsets behind.
     await consumer.run({
+      autoCommit: false,
       eachMessage: async ({ message }) => {
         try {
           const envelope = await parseEnvelope(message.value, { now: this.runtime.clock.now() });
