@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { Producer } from 'kafkajs';
 import { PointsweepClient } from '@pointsweep/client';
-import { CashOut, ErrorCodes, messageDefinition, PointsweepError, SagaAdmissionClosed, topicsFor } from '@pointsweep/contracts';
+import { CashOut, ErrorCodes, messageDefinition, PointsweepError, CashOutsTurnedAway, topicsFor } from '@pointsweep/contracts';
 import { conversionLedgerService } from '@pointsweep/conversion-ledger';
 import { identityService } from '@pointsweep/identity';
 import { buildEnvelope, EnvelopeSigner, kafkaMessageOf, systemClock } from '@pointsweep/messaging';
@@ -47,11 +47,11 @@ describe('the door for newcomers while the saga turns cash-outs away', () => {
   };
   const letIn = async () => Boolean(await newcomer().catch(() => false));
 
-  it('turns newcomers away busy, with a retry-after, once the saga has turned a cash-out away, and lets them in again by itself', async () => {
+  it('turns newcomers away busy, with a retry-after, once the saga has turned a cash-out away, and lets them all in again by itself', async () => {
     await waitFor(letIn, { description: 'a newcomer let in before' });
     const gate = system.services.get('conversion-ledger')!.runtime.admissionGates.get(CashOut.name)!;
 
-    // The first takes the one open part the gate allows; the second is turned away.
+    // The first takes the one open part the gate allows; the second is turned away: half of the newcomers are let in.
     expect(gate({})).toBeUndefined();
     expect(gate({})).toMatchObject({ reason: expect.stringMatching(/cash-out parts are already on their way/) });
 
@@ -59,18 +59,20 @@ describe('the door for newcomers while the saga turns cash-outs away', () => {
     expect(busy.retriable).toBe(true);
     expect(busy.retryAfterMs).toBeGreaterThanOrEqual(1000);
     expect(busy.retryAfterMs).toBeLessThanOrEqual(30_000);
-    // Nothing more turned away: the word is not said again, and the door opens once the last one no longer holds.
-    await waitFor(letIn, { description: 'the door open again', timeoutMs: 15_000 });
+    expect(busy.message).toMatch(/let in at the share it takes \(50 %\)/);
+    // Nothing more turned away: the word is not said again, and once the last one no longer holds all are let in.
+    await waitFor(async () => (await Promise.all([letIn(), letIn(), letIn(), letIn(), letIn(), letIn()])).every(Boolean), { description: 'the door open again', timeoutMs: 15_000 });
   });
 
   it('does not close the door on a word the services did not sign', async () => {
     const topic = topicsFor(system.prefix).ledgerEvents;
-    const definition = messageDefinition(SagaAdmissionClosed.name)!;
-    const word = (validForMs: number): SagaAdmissionClosed => ({ turnedAway: 1, retryAfterMs: 2000, validForMs, at: new Date().toISOString() });
+    const definition = messageDefinition(CashOutsTurnedAway.name)!;
+    const word = (validForMs: number): CashOutsTurnedAway => ({ turnedAway: 1, taken: 0, retryAfterMs: 2000, validForMs, at: new Date().toISOString() });
     const forged = buildEnvelope(definition, word(60_000), { key: definition.type });
     const genuine = new EnvelopeSigner(system.keys).sign(buildEnvelope(definition, word(1000), { key: definition.type }));
 
-    // In this order on one partition: the door closes on the genuine word, for a second, not on the forged one's minute.
+    // In this order on one partition: the door closes on the genuine word (the saga took none), for a second, not on
+    // the forged one's minute.
     await producer.send({ topic, acks: -1, messages: [kafkaMessageOf(forged), kafkaMessageOf(genuine)] });
 
     await waitFor(turnedAwayAtTheDoor, { description: 'the genuine word heard' });

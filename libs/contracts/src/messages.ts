@@ -131,12 +131,14 @@ export class IssuerBreakerStateChanged {
 // ---- conversion ledger --------------------------------------------------------------------------
 
 /**
- * The ledger's saga is full: its gate turned new cash-outs away in the last second. Sent every second while that
- * lasts, never when it ends: the word holds for `validForMs` after it is heard, so the door reopens by itself.
+ * The ledger's saga is full: its gate turned new cash-outs away in the last second, and took `taken`. Sent every
+ * second while that lasts, never when it ends: the word holds for `validForMs` after it is heard.
  */
-export class SagaAdmissionClosed {
+export class CashOutsTurnedAway {
   /** Cash-outs turned away since the last word. */
   @IsInt() @Min(1) turnedAway!: number;
+  /** Cash-outs taken since the last word. */
+  @IsInt() @Min(0) taken!: number;
   /** About how long a cash-out turned away now is asked to wait. */
   @IsInt() @Min(1) @Max(60_000) retryAfterMs!: number;
   @IsInt() @Min(1) @Max(60_000) validForMs!: number;
@@ -337,8 +339,8 @@ export const MESSAGES: readonly MessageDefinition[] = [
   event(IssuerBreakerStateChanged, 'issuerEvents', 'A card company connector\'s circuit breaker opened, half-opened or closed.'),
   command(CashOut, 'ledgerCommands', 'Sweep one or more programs to cash; idempotent on requestId.'),
   // Read by every identity instance (each with a group of its own): while the saga turns cash-outs away, the door
-  // turns newcomers away too, before they do the work of onboarding only to be told "busy" at the last step.
-  event(SagaAdmissionClosed, 'ledgerEvents', 'The saga turned new cash-outs away in the last second; sent every second while it does.'),
+  // lets newcomers in only at the share of cash-outs it takes, before the rest onboard only to be told "busy" at the end.
+  event(CashOutsTurnedAway, 'ledgerEvents', 'The saga turned new cash-outs away in the last second (and took some); sent every second while it does.'),
   command(GetCashOutStatus, 'ledgerCommands', 'Read the state of a cash-out and its parts.'),
   command(QuoteCashOut, 'ledgerCommands', 'Quote what a cash-out would consume and pay, and when; valid until it expires.'),
   command(ConfirmQuote, 'ledgerCommands', 'Redeem exactly what a quote says; idempotent on requestId.'),
@@ -366,7 +368,7 @@ export interface EventPayloads {
   ConsentRevoked: ConsentRevoked;
   PointsRefunded: PointsRefunded;
   IssuerBreakerStateChanged: IssuerBreakerStateChanged;
-  SagaAdmissionClosed: SagaAdmissionClosed;
+  CashOutsTurnedAway: CashOutsTurnedAway;
   PayoutScheduled: PayoutScheduled;
   PayoutNeedsReview: PayoutNeedsReview;
 }

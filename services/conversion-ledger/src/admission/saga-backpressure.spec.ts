@@ -1,4 +1,4 @@
-import { admissionClosedWord, admissionVerdict, backpressurePolicyFromEnv, nextOpenPartsLimit } from './saga-backpressure';
+import { admissionVerdict, backpressurePolicyFromEnv, nextOpenPartsLimit, turnedAwayWord } from './saga-backpressure';
 
 describe('admission of new cash-outs by the saga backlog', () => {
   const policy = { maxOpenParts: 2000, minOpenParts: 30, targetP90Ms: 1200, windowMs: 3000, sampleMs: 1000 };
@@ -79,12 +79,12 @@ describe('the word to the door', () => {
   const at = new Date('2026-12-06T01:00:00Z');
 
   it('is not said when no cash-out was turned away', () => {
-    expect(admissionClosedWord(0, 5, 1000, at)).toBeUndefined();
+    expect(turnedAwayWord(0, 9, 5, 1000, at)).toBeUndefined();
   });
 
-  it('says how many were turned away, holds for two and a half samples, and asks for the retry-after the pressure sets', () => {
-    expect(admissionClosedWord(7, 1, 1000, at)).toEqual({ turnedAway: 7, retryAfterMs: 2000, validForMs: 2500, at: '2026-12-06T01:00:00.000Z' });
-    expect(admissionClosedWord(7, 4, 1000, at)!.retryAfterMs).toBe(8000);
-    expect(admissionClosedWord(7, 100, 1000, at)!.retryAfterMs).toBe(30_000);
+  it('says how many were turned away and taken, holds for two and a half samples, and asks for the retry-after the pressure sets', () => {
+    expect(turnedAwayWord(7, 2, 1, 1000, at)).toEqual({ turnedAway: 7, taken: 2, retryAfterMs: 2000, validForMs: 2500, at: '2026-12-06T01:00:00.000Z' });
+    expect(turnedAwayWord(7, 2, 4, 1000, at)!.retryAfterMs).toBe(8000);
+    expect(turnedAwayWord(7, 2, 100, 1000, at)!.retryAfterMs).toBe(30_000);
   });
 });

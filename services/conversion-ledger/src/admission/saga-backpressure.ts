@@ -1,5 +1,5 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { CashOut, ConfirmQuote, SagaAdmissionClosed } from '@pointsweep/contracts';
+import { CashOut, ConfirmQuote, CashOutsTurnedAway } from '@pointsweep/contracts';
 import { AdmissionPressure, broadcast, MessagingRuntime, PollingLoop, retryAfterUnderPressure } from '@pointsweep/messaging';
 import { Gauge } from 'prom-client';
 
@@ -85,12 +85,12 @@ export function admissionVerdict(openParts: number, limit: number, pressure = 1,
 }
 
 /**
- * The word that the saga turned cash-outs away since the last sample, or none. It holds for two and a half samples
- * after it is heard, so one lost word does not reopen the door, and the door reopens by itself soon after the last.
+ * The word that the saga turned cash-outs away since the last sample (and took some), or none. It holds for two and a
+ * half samples after it is heard, so one lost word does not reopen the door, and the door reopens by itself soon after the last.
  */
-export function admissionClosedWord(turnedAway: number, pressure: number, sampleMs: number, at: Date): SagaAdmissionClosed | undefined {
+export function turnedAwayWord(turnedAway: number, taken: number, pressure: number, sampleMs: number, at: Date): CashOutsTurnedAway | undefined {
   if (turnedAway === 0) return undefined;
-  return { turnedAway, retryAfterMs: retryAfterUnderPressure(2000, pressure), validForMs: Math.round(sampleMs * 2.5), at: at.toISOString() };
+  return { turnedAway, taken, retryAfterMs: retryAfterUnderPressure(2000, pressure), validForMs: Math.round(sampleMs * 2.5), at: at.toISOString() };
 }
 
 @Injectable()
@@ -101,6 +101,7 @@ export class SagaBackpressure implements OnModuleInit, OnModuleDestroy {
   private limit = this.policy.minOpenParts;
   private limitReached = false;
   private turnedAway = 0;
+  private taken = 0;
   private sampled = false;
   private readonly pressure = new AdmissionPressure();
 
@@ -127,6 +128,7 @@ export class SagaBackpressure implements OnModuleInit, OnModuleDestroy {
         this.turnedAway++;
       } else {
         this.pressure.tookOne();
+        this.taken++;
         this.openParts += payload instanceof CashOut ? payload.parts.length : 1;
       }
       return verdict;
@@ -165,13 +167,14 @@ export class SagaBackpressure implements OnModuleInit, OnModuleDestroy {
     return false;
   }
 
-  /** While the saga turns cash-outs away, the identity service's door turns newcomers away too (SagaAdmissionClosed). */
+  /** While the saga turns cash-outs away, the identity service's door lets newcomers in only as the saga takes cash-outs. */
   private async tellTheDoor(): Promise<void> {
-    const word = admissionClosedWord(this.turnedAway, this.pressure.factor(), this.policy.sampleMs, this.runtime.clock.now());
+    const word = turnedAwayWord(this.turnedAway, this.taken, this.pressure.factor(), this.policy.sampleMs, this.runtime.clock.now());
     this.turnedAway = 0;
+    this.taken = 0;
     if (!word) return;
     try {
-      await broadcast(this.runtime, SagaAdmissionClosed, word, new Date(word.at));
+      await broadcast(this.runtime, CashOutsTurnedAway, word, new Date(word.at));
     } catch (error) {
       this.runtime.logger.warn('could not tell the door that the saga is full', { error: (error as Error).message });
     }

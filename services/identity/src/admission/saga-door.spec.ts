@@ -1,47 +1,67 @@
-import { SagaAdmissionClosed } from '@pointsweep/contracts';
+import { CashOutsTurnedAway } from '@pointsweep/contracts';
 import { Door, stillHolds } from './saga-door';
 
-const word = (at: Date, validForMs = 2500, retryAfterMs = 2000): SagaAdmissionClosed => ({ turnedAway: 3, retryAfterMs, validForMs, at: at.toISOString() });
+const word = (taken: number, turnedAway: number, options: { at?: Date; validForMs?: number; retryAfterMs?: number } = {}): CashOutsTurnedAway => ({
+  turnedAway, taken, retryAfterMs: options.retryAfterMs ?? 2000, validForMs: options.validForMs ?? 2500, at: (options.at ?? new Date(0)).toISOString(),
+});
+/** Draws these numbers in turn, as Math.random would. */
+const draws = (...values: number[]) => () => values.shift() ?? 0;
 
 describe('the door for newcomers', () => {
-  it('is open until the saga says it is turning cash-outs away', () => {
-    expect(new Door().verdict(1_000)).toBeUndefined();
+  it('lets everyone in until the saga says it is turning cash-outs away', () => {
+    expect(new Door().verdict(1_000, draws(0.999))).toBeUndefined();
   });
 
-  it('turns newcomers away for as long as the word holds, then opens by itself', () => {
+  it('lets newcomers in at the share of cash-outs the saga took, and turns the rest away busy', () => {
     const door = new Door();
 
-    door.heard(word(new Date(0)), 10_000);
+    door.heard(word(1, 3), 10_000);
 
-    expect(door.verdict(10_000)).toMatchObject({ reason: expect.stringMatching(/saga is turning cash-outs away/) });
-    expect(door.verdict(12_499)).toBeDefined();
-    expect(door.verdict(12_500)).toBeUndefined();
+    expect(door.verdict(10_000, draws(0.2))).toBeUndefined();
+    expect(door.verdict(10_000, draws(0.3, 0.5))).toEqual({ reason: expect.stringMatching(/newcomers are let in at the share it takes \(25 %\)/), retryAfterMs: 2000 });
   });
 
-  it('stays closed on the latest word when words overlap', () => {
+  it('turns every newcomer away while the saga takes none', () => {
     const door = new Door();
 
-    door.heard(word(new Date(0)), 10_000);
-    door.heard(word(new Date(0)), 11_000);
+    door.heard(word(0, 5), 0);
 
-    expect(door.verdict(13_000)).toBeDefined();
-    expect(door.verdict(13_500)).toBeUndefined();
+    expect(door.verdict(1, draws(0, 0.5))).toBeDefined();
+  });
+
+  it('lets everyone in again once the last word no longer holds', () => {
+    const door = new Door();
+
+    door.heard(word(0, 5), 10_000);
+
+    expect(door.verdict(12_499, draws(0.999, 0.5))).toBeDefined();
+    expect(door.verdict(12_500, draws(0.999))).toBeUndefined();
+  });
+
+  it('goes by the latest word', () => {
+    const door = new Door();
+
+    door.heard(word(0, 5), 10_000);
+    door.heard(word(9, 1), 11_000);
+
+    expect(door.verdict(11_000, draws(0.85))).toBeUndefined();
+    expect(door.verdict(13_499, draws(0.95, 0.5))).toBeDefined();
   });
 
   it('asks newcomers back after the saga\'s retry-after, jittered by half either way, within the bounds of every busy answer', () => {
     const door = new Door();
-    door.heard(word(new Date(0), 2500, 4000), 0);
+    door.heard(word(0, 1, { retryAfterMs: 4000 }), 0);
 
-    expect(door.verdict(1, () => 0)!.retryAfterMs).toBe(2000);
-    expect(door.verdict(1, () => 0.999)!.retryAfterMs).toBe(5996);
-    door.heard(word(new Date(0), 2500, 60_000), 0);
-    expect(door.verdict(1, () => 0.999)!.retryAfterMs).toBe(30_000);
+    expect(door.verdict(1, draws(0.5, 0))!.retryAfterMs).toBe(2000);
+    expect(door.verdict(1, draws(0.5, 0.999))!.retryAfterMs).toBe(5996);
+    door.heard(word(0, 1, { retryAfterMs: 60_000 }), 0);
+    expect(door.verdict(1, draws(0.5, 0.999))!.retryAfterMs).toBe(30_000);
   });
 
   it('ignores a word heard after its time', () => {
     const at = new Date('2026-12-06T01:00:00Z');
 
-    expect(stillHolds(word(at), new Date(at.getTime() + 2_000))).toBe(true);
-    expect(stillHolds(word(at), new Date(at.getTime() + 2_500))).toBe(false);
+    expect(stillHolds(word(0, 1, { at }), new Date(at.getTime() + 2_000))).toBe(true);
+    expect(stillHolds(word(0, 1, { at }), new Date(at.getTime() + 2_500))).toBe(false);
   });
 });

@@ -1,35 +1,42 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { SagaAdmissionClosed, StartIdentityVerification } from '@pointsweep/contracts';
+import { CashOutsTurnedAway, StartIdentityVerification } from '@pointsweep/contracts';
 import { BroadcastListener, MessagingRuntime, retryAfterUnderPressure } from '@pointsweep/messaging';
 
 /**
  * The door for newcomers (StartIdentityVerification) follows the saga's gate: while the ledger turns cash-outs
  * away, a newcomer let in now would verify, consent, register an account and look up, only to be told "busy" at
- * the cash-out — work the machine did for nothing, and the worst answer a person can get. So the newcomer is told
- * "busy" at the door instead, before any of it (docs/benchmarks.md, session 12).
+ * the cash-out — work the machine did for nothing, and the worst answer a person can get. So the door lets newcomers
+ * in only at the share of cash-outs the saga took, and tells the rest "busy" before any of it. A share, not a shut
+ * door: closing it whenever the saga turned one cash-out away let newcomers in as waves that filled the saga again,
+ * and near capacity onboarding took seconds instead of a third of one (docs/benchmarks.md, session 12).
  */
 export class Door {
-  private closedUntil = 0;
+  private holdsUntil = 0;
+  private share = 1;
   private retryAfterMs = 0;
 
-  /** The saga's word, heard at `now` (ms): the door stays closed for as long as the word holds. */
-  heard(word: SagaAdmissionClosed, now: number): void {
-    this.closedUntil = Math.max(this.closedUntil, now + word.validForMs);
+  /** The saga's word, heard at `now` (ms): it holds until `validForMs` after, or until the next word. */
+  heard(word: CashOutsTurnedAway, now: number): void {
+    this.holdsUntil = now + word.validForMs;
+    this.share = word.taken / (word.taken + word.turnedAway);
     this.retryAfterMs = word.retryAfterMs;
   }
 
-  /** Busy, with the saga's retry-after jittered (so the turned-away do not come back as one wave), or undefined: come in. */
+  /**
+   * Undefined (come in) for the share of newcomers the saga's last word lets in, or always once it no longer holds;
+   * busy for the rest, with the saga's retry-after jittered by half either way (so they do not come back as one wave).
+   */
   verdict(now: number, random: () => number = Math.random): { reason: string; retryAfterMs: number } | undefined {
-    if (now >= this.closedUntil) return undefined;
+    if (now >= this.holdsUntil || random() < this.share) return undefined;
     return {
-      reason: 'the saga is turning cash-outs away; newcomers wait outside until it takes them again',
+      reason: `the saga is turning cash-outs away; newcomers are let in at the share it takes (${Math.round(this.share * 100)} %)`,
       retryAfterMs: retryAfterUnderPressure(this.retryAfterMs * (0.5 + random()), 1),
     };
   }
 }
 
 /** A word that arrives after its time (a broker away for a while) speaks of a moment that is over. */
-export function stillHolds(word: SagaAdmissionClosed, serviceNow: Date): boolean {
+export function stillHolds(word: CashOutsTurnedAway, serviceNow: Date): boolean {
   return serviceNow.getTime() - Date.parse(word.at) < word.validForMs;
 }
 
@@ -40,8 +47,8 @@ export class SagaDoor implements OnModuleInit, OnModuleDestroy {
 
   constructor(private readonly runtime: MessagingRuntime) {
     this.listener = new BroadcastListener(runtime, 'ledgerEvents', {
-      [SagaAdmissionClosed.name]: (word) => {
-        if (stillHolds(word as SagaAdmissionClosed, runtime.clock.now())) this.door.heard(word as SagaAdmissionClosed, Date.now());
+      [CashOutsTurnedAway.name]: (word) => {
+        if (stillHolds(word as CashOutsTurnedAway, runtime.clock.now())) this.door.heard(word as CashOutsTurnedAway, Date.now());
       },
     });
   }

@@ -30,7 +30,7 @@ export const INTERNAL_COMMAND_SENDERS: Readonly<Record<string, string>> = {
  * instance of the receiving service with a consumer group of its own, from the latest offset.
  */
 export const BROADCASTS: Readonly<Record<string, { receiver: string }>> = {
-  SagaAdmissionClosed: { receiver: 'identity' },
+  CashOutsTurnedAway: { receiver: 'identity' },
 };
 
 /** What a command's reply carries as `result` (a TypeScript interface in @pointsweep/contracts). */
