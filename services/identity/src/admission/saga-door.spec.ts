@@ -12,13 +12,21 @@ describe('the door for newcomers', () => {
     expect(new Door().verdict(1_000, draws(0.999))).toBeUndefined();
   });
 
-  it('lets newcomers in at the share of cash-outs the saga took, and turns the rest away busy', () => {
+  it('lets newcomers in at the saga\'s cash-outs taken per one turned away, and turns the rest away busy', () => {
     const door = new Door();
 
-    door.heard(word(1, 3), 10_000);
+    door.heard(word(1, 4), 10_000);
 
     expect(door.verdict(10_000, draws(0.2))).toBeUndefined();
     expect(door.verdict(10_000, draws(0.3, 0.5))).toEqual({ reason: expect.stringMatching(/newcomers are let in at the share it takes \(25 %\)/), retryAfterMs: 2000 });
+  });
+
+  it('lets everyone in while the saga takes at least as many cash-outs as it turns away', () => {
+    const door = new Door();
+
+    door.heard(word(6, 6), 10_000);
+
+    expect(door.verdict(10_000, draws(0.999))).toBeUndefined();
   });
 
   it('turns every newcomer away while the saga takes none', () => {
@@ -42,10 +50,10 @@ describe('the door for newcomers', () => {
     const door = new Door();
 
     door.heard(word(0, 5), 10_000);
-    door.heard(word(9, 1), 11_000);
+    door.heard(word(1, 2), 11_000);
 
-    expect(door.verdict(11_000, draws(0.85))).toBeUndefined();
-    expect(door.verdict(13_499, draws(0.95, 0.5))).toBeDefined();
+    expect(door.verdict(11_000, draws(0.45))).toBeUndefined();
+    expect(door.verdict(13_499, draws(0.55, 0.5))).toBeDefined();
   });
 
   it('asks newcomers back after the saga\'s retry-after, jittered by half either way, within the bounds of every busy answer', () => {

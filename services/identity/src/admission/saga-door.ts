@@ -5,10 +5,11 @@ import { BroadcastListener, MessagingRuntime, retryAfterUnderPressure } from '@p
 /**
  * The door for newcomers (StartIdentityVerification) follows the saga's gate: while the ledger turns cash-outs
  * away, a newcomer let in now would verify, consent, register an account and look up, only to be told "busy" at
- * the cash-out — work the machine did for nothing, and the worst answer a person can get. So the door lets newcomers
- * in only at the share of cash-outs the saga took, and tells the rest "busy" before any of it. A share, not a shut
- * door: closing it whenever the saga turned one cash-out away let newcomers in as waves that filled the saga again,
- * and near capacity onboarding took seconds instead of a third of one (docs/benchmarks.md, session 12).
+ * the cash-out — work the machine did for nothing, and the worst answer a person can get. So while the saga turns
+ * away more cash-outs than it takes, the door lets in only as many newcomers per one turned away as the saga took
+ * cash-outs per one turned away, and tells the rest "busy" before any of it. Not a shut door, and not at the first
+ * cash-out turned away: near capacity, either let newcomers in as waves and made onboarding take seconds instead of
+ * a third of one (docs/benchmarks.md, session 12).
  */
 export class Door {
   private holdsUntil = 0;
@@ -18,7 +19,7 @@ export class Door {
   /** The saga's word, heard at `now` (ms): it holds until `validForMs` after, or until the next word. */
   heard(word: CashOutsTurnedAway, now: number): void {
     this.holdsUntil = now + word.validForMs;
-    this.share = word.taken / (word.taken + word.turnedAway);
+    this.share = Math.min(1, word.taken / word.turnedAway);
     this.retryAfterMs = word.retryAfterMs;
   }
 
