@@ -338,8 +338,8 @@ export const MESSAGES: readonly MessageDefinition[] = [
   event(PointsRefunded, 'issuerEvents', 'The card company took the points back.'),
   event(IssuerBreakerStateChanged, 'issuerEvents', 'A card company connector\'s circuit breaker opened, half-opened or closed.'),
   command(CashOut, 'ledgerCommands', 'Sweep one or more programs to cash; idempotent on requestId.'),
-  // Read by every identity instance (each with a group of its own): while the saga turns cash-outs away, the door
-  // lets newcomers in only at the share of cash-outs it takes, before the rest onboard only to be told "busy" at the end.
+  // Read by every identity instance (each with a group of its own): while the saga turns away more cash-outs than it
+  // takes, the door narrows to the same ratio, before the rest onboard only to be told "busy" at the end.
   event(CashOutsTurnedAway, 'ledgerEvents', 'The saga turned new cash-outs away in the last second (and took some); sent every second while it does.'),
   command(GetCashOutStatus, 'ledgerCommands', 'Read the state of a cash-out and its parts.'),
   command(QuoteCashOut, 'ledgerCommands', 'Quote what a cash-out would consume and pay, and when; valid until it expires.'),

@@ -1,5 +1,5 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { CashOut, ConfirmQuote, CashOutsTurnedAway } from '@pointsweep/contracts';
+import { CashOut, CashOutsTurnedAway, ConfirmQuote } from '@pointsweep/contracts';
 import { AdmissionPressure, broadcast, MessagingRuntime, PollingLoop, retryAfterUnderPressure } from '@pointsweep/messaging';
 import { Gauge } from 'prom-client';
 

@@ -56,7 +56,11 @@ export class SagaDoor implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     this.runtime.admissionGates.set(StartIdentityVerification.name, () => this.door.verdict(Date.now()));
-    await this.listener.start();
+    // A door that cannot hear the saga stays open (as before there was a door): safe, so the service starts anyway.
+    // kafkajs restarts a listener that crashes later.
+    await this.listener.start().catch((error: unknown) => {
+      this.runtime.logger.warn('the door cannot hear the saga; it stays open', { error: (error as Error).message });
+    });
   }
 
   async onModuleDestroy(): Promise<void> {
