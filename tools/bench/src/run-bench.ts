@@ -467,6 +467,8 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
       const run: Promise<void> = simulatePerson(plan, client, target, options, rec, hardDeadline, arrivalEnd, sweepTurnMs.get(plan.index) ?? 0, journey)
         .then(() => void rec.finished++)
         .catch((error) => {
+          // Gave up or failed before the phase (it stops nobody) or during it (it is already open): drop() is harmless.
+          rec.phase?.drop();
           if (error instanceof GaveUp) {
             rec.gaveUp++;
             rec.gaveUpAt[error.step] = (rec.gaveUpAt[error.step] ?? 0) + 1;
@@ -475,8 +477,6 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
           }
           journey.failed = true;
           rec.fail(errorCode(error));
-          // Failed before the phase (it stops nobody) or during it (it is already open): drop() is harmless.
-          rec.phase?.drop();
         })
         .finally(() => {
           slots.release();
