@@ -99,7 +99,7 @@ export class SagaBackpressure implements OnModuleInit, OnModuleDestroy {
   private readonly loop: PollingLoop;
   private openParts = 0;
   private limit = this.policy.minOpenParts;
-  private limitReached = false;
+  /** Cash-outs turned away and taken since the last sample: the limit was reached if any was turned away. */
   private turnedAway = 0;
   private taken = 0;
   private sampled = false;
@@ -124,7 +124,6 @@ export class SagaBackpressure implements OnModuleInit, OnModuleDestroy {
       const verdict = admissionVerdict(this.openParts, this.limit, this.pressure.factor());
       if (verdict) {
         this.pressure.turnedOneAway();
-        this.limitReached = true;
         this.turnedAway++;
       } else {
         this.pressure.tookOne();
@@ -160,9 +159,8 @@ export class SagaBackpressure implements OnModuleInit, OnModuleDestroy {
     // while it grows back.
     const limit = this.sampled ? this.limit : Math.min(this.policy.maxOpenParts, Math.max(this.limit, open));
     this.sampled = true;
-    this.limit = nextOpenPartsLimit({ limit, openParts: open, p90Ms: p90_ms, limitReached: this.limitReached }, this.policy);
+    this.limit = nextOpenPartsLimit({ limit, openParts: open, p90Ms: p90_ms, limitReached: this.turnedAway > 0 }, this.policy);
     this.openParts = open;
-    this.limitReached = false;
     await this.tellTheDoor();
     return false;
   }
