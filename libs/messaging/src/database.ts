@@ -31,6 +31,15 @@ export class ServiceDatabaseClient extends Client {
   }
 }
 
+/**
+ * A connection to the service's database of its own, outside the pool, with the pool's settings (its schema): for
+ * holding a session-level lock, which ending the connection frees whatever state it is in.
+ */
+export function separateConnection(dataSource: DataSource): ServiceDatabaseClient {
+  const options = dataSource.options as { url?: string; extra?: { options?: string } };
+  return new ServiceDatabaseClient({ connectionString: options.url, options: options.extra?.options });
+}
+
 /** Opens the service's DataSource on its own schema and runs its migrations (never synchronize). */
 export async function openDatabase(options: DatabaseOptions): Promise<DataSource> {
   const admin = new Client({ connectionString: options.url });

@@ -4,6 +4,7 @@ import { MessageEnvelope } from '@pointsweep/contracts';
 import { JsonLogger } from './logger';
 import { PollingLoop } from './polling-loop';
 import { crashPoint } from './crash-point';
+import { separateConnection, ServiceDatabaseClient } from './database';
 import type { EnvelopeSigner } from './envelope-signing';
 
 export interface PendingMessage {
@@ -48,10 +49,19 @@ export async function writeToOutbox(tx: EntityManager, messages: PendingMessage[
 
 /**
  * Publishes committed outbox rows with an idempotent producer (acks=all), in id order, one relay per schema at a time.
- * A crash after sending but before marking re-sends the row; consumers' inboxes absorb the duplicate.
+ * A crash after sending but before marking re-sends the rows; consumers' inboxes absorb the duplicates.
+ *
+ * One statement per batch: the relay holds a session-level advisory lock on a connection of its own (so it needs no
+ * transaction to hold it), and marks the rows it sent with the next batch's read. A transaction per batch — begin,
+ * read, mark, commit — was four round trips, and the relays' were 30 % of all the services' statements
+ * (docs/benchmarks.md, session 13).
  */
 export class OutboxRelay {
   private readonly loop: PollingLoop;
+  private connection?: ServiceDatabaseClient;
+  private locked = false;
+  /** Rows sent but not yet marked published: marked by the next read (or at stop). */
+  private sentNotMarked: string[] = [];
   relayed = 0;
 
   constructor(
@@ -75,34 +85,76 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     await this.loop.stop();
+    const connection = this.connection;
+    this.connection = undefined;
+    this.locked = false;
+    if (!connection) return;
+    try {
+      if (this.sentNotMarked.length > 0) await connection.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [this.sentNotMarked]);
+      this.sentNotMarked = [];
+    } catch {
+      // Left unmarked, they are sent again by the next relay; the inboxes absorb them.
+    } finally {
+      await connection.end().catch(() => undefined);
+    }
   }
 
-  /** Publishes one batch; returns how many rows it published. */
+  /** Publishes one batch; returns how many rows it published (0 while another relay holds the lock). */
   async relayOnce(): Promise<number> {
-    return this.dataSource.transaction(async (tx) => {
-      // The lock and the read in one round trip (the CTE runs once): without the lock, no rows. The stored envelope
-      // carries its own key (message_key is the same value, kept for looking at the table).
-      const rows: { id: string; topic: string; value: MessageEnvelope }[] = await tx.query(
-        `WITH relay AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked)
-         SELECT o.id, o.topic, o.value FROM relay, outbox o WHERE relay.locked AND o.published_at IS NULL ORDER BY o.id LIMIT $2`,
-        [this.options.lockKey, this.options.batchSize ?? 500],
-      );
-      if (rows.length === 0) return 0;
-      // Replies go out only after everything else is acknowledged: a caller who has its answer can count on the
-      // events of that answer being in their topics already (e.g. a consent before the lookup sent right after it).
-      // Signed on the way out (the table is the service's own): every receiver can tell it came from a service.
-      const signed = (envelope: MessageEnvelope) => (envelope.kind === 'reply' ? envelope : this.options.signer.sign(envelope));
-      const batches = topicMessagesOf(rows.map((row) => ({ topic: row.topic, envelope: signed(row.value) })));
-      const replyPrefix = this.options.replyTopicPrefix;
-      const isReply = (topic: string) => replyPrefix !== undefined && topic.startsWith(replyPrefix);
-      const effects = batches.filter((b) => !isReply(b.topic));
-      const replies = batches.filter((b) => isReply(b.topic));
-      if (effects.length > 0) await this.producer.sendBatch({ acks: -1, topicMessages: effects });
-      if (replies.length > 0) await this.producer.sendBatch({ acks: -1, topicMessages: replies });
-      crashPoint('outbox-after-publish');
-      await tx.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
-      this.relayed += rows.length;
-      return rows.length;
-    });
+    const batchSize = this.options.batchSize ?? 500;
+    let rows: { id: string; topic: string; value: MessageEnvelope }[];
+    try {
+      const connection = await this.lockedConnection();
+      if (!connection) return 0;
+      // The CTE's update and the read see the same snapshot: the rows just marked still look unpublished to the
+      // read, so it leaves them out by id. The stored envelope carries its own key (message_key is the same value).
+      rows = (await connection.query(
+        `WITH marked AS (UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[]))
+         SELECT id, topic, value FROM outbox WHERE published_at IS NULL AND NOT (id = ANY($1::bigint[])) ORDER BY id LIMIT $2`,
+        [this.sentNotMarked, batchSize],
+      )).rows;
+      this.sentNotMarked = [];
+    } catch (error) {
+      // Ending the connection frees the lock whatever state the session was in; the next tick opens another.
+      await this.dropConnection();
+      throw error;
+    }
+    if (rows.length === 0) return 0;
+    // Replies go out only after everything else is acknowledged: a caller who has its answer can count on the
+    // events of that answer being in their topics already (e.g. a consent before the lookup sent right after it).
+    // Signed on the way out (the table is the service's own): every receiver can tell it came from a service.
+    const signed = (envelope: MessageEnvelope) => (envelope.kind === 'reply' ? envelope : this.options.signer.sign(envelope));
+    const batches = topicMessagesOf(rows.map((row) => ({ topic: row.topic, envelope: signed(row.value) })));
+    const replyPrefix = this.options.replyTopicPrefix;
+    const isReply = (topic: string) => replyPrefix !== undefined && topic.startsWith(replyPrefix);
+    const effects = batches.filter((b) => !isReply(b.topic));
+    const replies = batches.filter((b) => isReply(b.topic));
+    if (effects.length > 0) await this.producer.sendBatch({ acks: -1, topicMessages: effects });
+    if (replies.length > 0) await this.producer.sendBatch({ acks: -1, topicMessages: replies });
+    crashPoint('outbox-after-publish');
+    this.sentNotMarked = rows.map((r) => r.id);
+    this.relayed += rows.length;
+    return rows.length;
+  }
+
+  /** The relay's own connection once it holds the schema's relay lock; undefined while another relay holds it. */
+  private async lockedConnection(): Promise<ServiceDatabaseClient | undefined> {
+    if (!this.connection) {
+      const connection = separateConnection(this.dataSource);
+      this.connection = connection;
+      await connection.connect();
+    }
+    if (!this.locked) {
+      const result = await this.connection.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [this.options.lockKey]);
+      this.locked = result.rows[0].locked === true;
+    }
+    return this.locked ? this.connection : undefined;
+  }
+
+  private async dropConnection(): Promise<void> {
+    const connection = this.connection;
+    this.connection = undefined;
+    this.locked = false;
+    await connection?.end().catch(() => undefined);
   }
 }
