@@ -233,6 +233,28 @@ describe('delivery guarantees of the messaging library', () => {
     expect(inbox.rows).toEqual([{ outcome: 'rejected:PROBE_REFUSED' }]);
   });
 
+  it('absorbs a redelivery, and refuses a reused id, that arrive among messages sharing a transaction, applying the others once', async () => {
+    const key = randomUUID();
+    const first = consentGranted();
+    await producer.send({ topic: topics.issuerCommands, acks: -1, messages: [{ key, value: JSON.stringify(first) }] });
+    await waitFor(async () => (await effectsFor(first.payload.personId)) === 1, { description: 'the first delivery to be applied' });
+    // The same id with other content: no redelivery.
+    const reusedId = signer.sign({ ...consentGranted(), id: first.id });
+    const others = [consentGranted(), consentGranted(), consentGranted()];
+    // One produce request on one key: one batch, whose distinct ids would share a transaction.
+    await producer.send({
+      topic: topics.issuerCommands,
+      acks: -1,
+      messages: [others[0], first, others[1], reusedId, others[2]].map((e) => ({ key, value: JSON.stringify(e) })),
+    });
+    await waitFor(async () => (await effectsFor(others[2].payload.personId)) === 1, { description: 'the last of the batch to be applied' });
+    for (const e of others) expect(await effectsFor(e.payload.personId)).toBe(1);
+    expect(await effectsFor(first.payload.personId)).toBe(1);
+    expect(await effectsFor(reusedId.payload.personId)).toBe(0);
+    const inbox = await db.query(`SELECT outcome FROM probe.inbox WHERE message_id = $1`, [first.id]);
+    expect(inbox.rows).toEqual([{ outcome: 'processed' }]);
+  });
+
   it('answers a request that waited in its topic past the admission limit SERVICE_BUSY, without taking it', async () => {
     const { replyTopic, replies, reader } = await readReplies('busy-probe');
     try {

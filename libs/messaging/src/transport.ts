@@ -10,7 +10,7 @@ import { ConsumerLoop } from './consumer-loop';
 import { crashPoint } from './crash-point';
 import { buildReply, contentDigest, EnvelopeRefused, MAX_MESSAGE_BYTES, MessageErrorCodes, parseEnvelope, parsePayload } from './envelopes';
 import { MessageContext, TransactionWork } from './message-context';
-import { PendingMessage, topicMessagesOf, writeToOutbox } from './outbox';
+import { OUTBOX_COLUMNS, outboxValuesOf, PendingMessage, topicMessagesOf, writeToOutbox } from './outbox';
 import { MessagingRuntime } from './runtime';
 import { Sealer } from './security';
 import { REPLAY_HEADER } from './dead-letters';
@@ -390,10 +390,9 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
       if (answered.length > 0) {
         await begin();
         await work.flush();
-        const claimed = await this.claimInbox(answered.map((a) => a.ready), (sql, parameters) => runner.query(sql, parameters));
-        if (claimed.size < answered.length) throw new Error('a side-by-side message was seen before');
         const out = this.outputsOf(answered.map((a) => a.ran));
-        await writeToOutbox(runner.manager, out);
+        const claimed = await this.claimInboxWriting(answered.map((a) => a.ready), out, (sql, parameters) => runner.query(sql, parameters));
+        if (claimed.size < answered.length) throw new Error('a side-by-side message was seen before');
         for (const a of answered) crashPoint(`before-commit:${a.ready.envelope.type}`);
         await runner.commitTransaction();
         wrote = out.length > 0;
@@ -454,11 +453,8 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     const distinctIds = new Set(group.map((r) => r.envelope.id)).size === group.length;
     if (group.length > 1 && distinctIds) {
       try {
-        const reused = await this.processTogether(group);
-        for (const r of group) if (!reused.includes(r)) this.runtime.processed.inc({ type: r.envelope.type, outcome: 'ok' });
-        for (const r of reused) {
-          await this.reject(r.message, r.source, r.envelope, idReused(r.envelope.id), 1);
-        }
+        await this.processTogether(group);
+        for (const r of group) this.runtime.processed.inc({ type: r.envelope.type, outcome: 'ok' });
         return;
       } catch (error) {
         this.runtime.logger.debug('group failed; processing its messages one by one', { error, messages: group.length });
@@ -467,48 +463,43 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     for (const ready of group) await this.processAlone(ready);
   }
 
-  /** Returns the messages whose id was already taken by other content (to be refused after the commit). */
-  private async processTogether(group: Ready[]): Promise<Ready[]> {
+  /**
+   * The handlers first, then the inbox claims and the outbox rows in one statement (one round trip fewer than
+   * claiming first). A message of the group seen before (a redelivery, or its id reused) makes the group fail and
+   * roll back: each message then runs alone, claiming first, where a redelivery is absorbed and a reused id refused.
+   */
+  private async processTogether(group: Ready[]): Promise<void> {
     const acceptedAt = this.runtime.clock.now();
-    const reused: Ready[] = [];
     let wrote = false;
     await this.runtime.dataSource.transaction(async (tx) => {
-      const digests = group.map((r) => contentDigest(r.envelope));
-      const claimed = await this.claimInbox(group, (sql, parameters) => tx.query(sql, parameters), digests);
-      const seenBefore = group.filter((r) => !claimed.has(r.envelope.id));
-      if (seenBefore.length > 0) {
-        // Redeliveries: their effects already committed. The same id with other content is no redelivery.
-        const firsts: { message_id: string; content_digest: string | null }[] = await tx.query(
-          `SELECT message_id, content_digest FROM inbox WHERE consumer = $1 AND message_id = ANY($2::uuid[])`,
-          [this.options.groupId, seenBefore.map((r) => r.envelope.id)],
-        );
-        const digestOf = new Map(firsts.map((f) => [f.message_id, f.content_digest]));
-        for (const r of seenBefore) {
-          const first = digestOf.get(r.envelope.id);
-          if (first && first !== digests[group.indexOf(r)]) reused.push(r);
-        }
-      }
-      const ran = group.filter((r) => claimed.has(r.envelope.id));
-      const out = await this.runHandlers(ran, tx, acceptedAt);
-      for (const r of ran) crashPoint(`before-commit:${r.envelope.type}`);
-      await writeToOutbox(tx, out);
+      const out = await this.runHandlers(group, tx, acceptedAt);
+      const claimed = await this.claimInboxWriting(group, out, (sql, parameters) => tx.query(sql, parameters));
+      if (claimed.size < group.length) throw new Error('a message of the group was seen before');
+      for (const r of group) crashPoint(`before-commit:${r.envelope.type}`);
       wrote = out.length > 0;
     });
     if (wrote) this.runtime.relay.kick();
-    return reused;
   }
 
-  /** Claims the messages' ids in the inbox in one statement; returns the ids claimed now (not seen before). */
-  private async claimInbox(group: Pick<Ready, 'envelope'>[], query: InboxQuery, digests = group.map((r) => contentDigest(r.envelope))): Promise<Set<string>> {
+  /**
+   * Claims the messages' ids in the inbox and writes the outbox rows, in one statement; returns the ids claimed now
+   * (not seen before). The outbox rows are written either way: a caller that did not claim them all rolls back.
+   */
+  private async claimInboxWriting(group: Pick<Ready, 'envelope'>[], out: PendingMessage[], query: InboxQuery): Promise<Set<string>> {
     const values: unknown[] = [this.options.groupId];
-    const rows = group.map((r, i) => {
-      values.push(r.envelope.id, r.envelope.type, digests[i]);
-      const b = 1 + i * 3;
+    const rows = group.map((r) => {
+      values.push(r.envelope.id, r.envelope.type, contentDigest(r.envelope));
+      const b = values.length - 3;
       return `($1, $${b + 1}, $${b + 2}, 'processed', $${b + 3})`;
     });
+    const outbox = out.length > 0 ? outboxValuesOf(out, values.length + 1) : undefined;
+    if (outbox) values.push(...outbox.values);
     const claimedRows = await query(
-      `INSERT INTO inbox (consumer, message_id, message_type, outcome, content_digest) VALUES ${rows.join(', ')}
-       ON CONFLICT (consumer, message_id) DO NOTHING RETURNING message_id`,
+      `WITH claimed AS (
+         INSERT INTO inbox (consumer, message_id, message_type, outcome, content_digest) VALUES ${rows.join(', ')}
+         ON CONFLICT (consumer, message_id) DO NOTHING RETURNING message_id)
+       ${outbox ? `, written AS (INSERT INTO ${OUTBOX_COLUMNS} ${outbox.sql})` : ''}
+       SELECT message_id FROM claimed`,
       values,
     );
     return new Set(claimedRows.map((r) => String(r.message_id)));
@@ -609,20 +600,13 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
         throw error;
       }
       await begin();
-      const claimed = await runner.query(
-        `INSERT INTO inbox (consumer, message_id, message_type, outcome, content_digest) VALUES ($1, $2, $3, 'processed', $4)
-         ON CONFLICT (consumer, message_id) DO NOTHING RETURNING message_id`,
-        [this.options.groupId, envelope.id, envelope.type, digest],
-      );
-      if (claimed.length === 0) {
-        try {
-          await seenBefore();
-        } finally {
-          await runner.rollbackTransaction();
-        }
+      const claimed = await this.claimInboxWriting([{ envelope }], out, (sql, parameters) => runner.query(sql, parameters));
+      if (claimed.size === 0) {
+        // Roll back first: the outbox rows written beside the claim are not this message's to send.
+        await runner.rollbackTransaction();
+        await seenBefore();
         return;
       }
-      await writeToOutbox(runner.manager, out);
       crashPoint(`before-commit:${envelope.type}`);
       await runner.commitTransaction();
       wrote = out.length > 0;
