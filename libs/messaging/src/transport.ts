@@ -446,12 +446,13 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
   }
 
   /**
-   * The whole group in one transaction. If any handler throws (a refusal, a conflict, a deadlock), everything
-   * rolls back and each message runs alone, where refusals and retries are handled one by one.
+   * The whole group in one transaction (a group of one too: its claim shares a statement with its outbox rows). If
+   * any handler throws (a refusal, a conflict, a deadlock), everything rolls back and each message runs alone, where
+   * refusals and retries are handled one by one.
    */
   private async processGroup(group: Ready[]): Promise<void> {
     const distinctIds = new Set(group.map((r) => r.envelope.id)).size === group.length;
-    if (group.length > 1 && distinctIds) {
+    if (distinctIds) {
       try {
         await this.processTogether(group);
         for (const r of group) this.runtime.processed.inc({ type: r.envelope.type, outcome: 'ok' });
