@@ -15,6 +15,11 @@ export interface DeferredWork {
  */
 export class TransactionWork {
   private readonly deferred = new Map<string, DeferredWork>();
+  /**
+   * Messages the deferred work emits when it flushes: written to the outbox with the handlers' own messages, in the
+   * same statement, by whoever runs the transaction.
+   */
+  readonly pending: PendingMessage[] = [];
 
   /** The payloads of every message handled in this transaction, so a handler can read ahead for all of them. */
   constructor(readonly payloads: readonly object[] = []) {}

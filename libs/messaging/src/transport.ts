@@ -390,7 +390,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
       if (answered.length > 0) {
         await begin();
         await work.flush();
-        const out = this.outputsOf(answered.map((a) => a.ran));
+        const out = [...this.outputsOf(answered.map((a) => a.ran)), ...work.pending];
         const claimed = await this.claimInboxWriting(answered.map((a) => a.ready), out, (sql, parameters) => runner.query(sql, parameters));
         if (claimed.size < answered.length) throw new Error('a side-by-side message was seen before');
         for (const a of answered) crashPoint(`before-commit:${a.ready.envelope.type}`);
@@ -508,15 +508,15 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
 
   /**
    * Runs the handlers in the given transaction, one after the other, then the work they deferred (TransactionWork).
-   * Returns what they emitted and, for a command with replyTo, its reply: read after the deferred work, since that
-   * work may emit for a handler too.
+   * Returns what they emitted and, for a command with replyTo, its reply (read after the deferred work, since that
+   * work may emit for a handler too), then what the deferred work emitted itself.
    */
   private async runHandlers(messages: Pick<Ready, 'envelope' | 'payload' | 'handler'>[], tx: EntityManager, acceptedAt: Date): Promise<PendingMessage[]> {
     const work = new TransactionWork(messages.map((m) => m.payload));
     const ran: HandlerRun[] = [];
     for (const message of messages) ran.push(await this.runHandler(message, tx, acceptedAt, work));
     await work.flush();
-    return this.outputsOf(ran);
+    return [...this.outputsOf(ran), ...work.pending];
   }
 
   /** One handler in the given transaction, with the transaction's shared deferred work. */

@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { CASH_OUT_RESOLVED, isResolvedState } from '@pointsweep/contracts';
-import { buildEnvelope, DeferredWork, TransactionWork, writeToOutbox } from '@pointsweep/messaging';
+import { buildEnvelope, DeferredWork, TransactionWork } from '@pointsweep/messaging';
 import { lockParts, PartSave, resolvedCashOuts, saveParts, StoredPart } from '../cash-out.repository';
 import { PartState } from '../domain/cash-out-part';
 import { appendJournals, NewJournal } from './ledger.writer';
@@ -23,13 +23,13 @@ export class PendingLedgerWrites implements DeferredWork {
 
   constructor(
     private readonly tx: EntityManager,
-    payloads: readonly object[] = [],
+    private readonly work: TransactionWork,
   ) {
-    this.readAhead = [...new Set(payloads.map((p) => (p as { partId?: unknown }).partId).filter((id): id is string => typeof id === 'string' && UUID.test(id)))];
+    this.readAhead = [...new Set(work.payloads.map((p) => (p as { partId?: unknown }).partId).filter((id): id is string => typeof id === 'string' && UUID.test(id)))];
   }
 
   static of(ctx: { tx: EntityManager; work: TransactionWork }): PendingLedgerWrites {
-    return ctx.work.get('conversion-ledger.writes', () => new PendingLedgerWrites(ctx.tx, ctx.work.payloads));
+    return ctx.work.get('conversion-ledger.writes', () => new PendingLedgerWrites(ctx.tx, ctx.work));
   }
 
   /** The part under its row lock, as this transaction has left it so far. */
@@ -74,11 +74,13 @@ export class PendingLedgerWrites implements DeferredWork {
     await appendJournals(this.tx, journals);
   }
 
-  /** A CashOutResolved notice, in this transaction's outbox, to the client of each cash-out now resolved. */
+  /**
+   * A CashOutResolved notice to the client of each cash-out now resolved, left to the transaction's outbox write
+   * (one statement with the handlers' messages and the inbox claims).
+   */
   private async pushResolved(mayBeResolved: Map<string, Date>): Promise<void> {
     const resolved = await resolvedCashOuts(this.tx, [...mayBeResolved.keys()]);
-    if (resolved.length === 0) return;
-    await writeToOutbox(this.tx, resolved.map(({ view, personId, notifyTopic, correlationId }) => ({
+    this.work.pending.push(...resolved.map(({ view, personId, notifyTopic, correlationId }) => ({
       topic: notifyTopic,
       envelope: buildEnvelope(CASH_OUT_RESOLVED, view, { key: personId, correlationId: correlationId ?? undefined, occurredAt: mayBeResolved.get(view.cashOutId) }),
     })));
