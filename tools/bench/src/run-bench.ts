@@ -227,6 +227,12 @@ export interface BenchResult {
   processes: ProcessFigures[];
   machineBusyPercent: number;
   cpuSecondsPerSettledPart: { allProcesses: number; withoutBench: number };
+  /**
+   * CPU seconds of every process but the bench over the whole run, per part of the run: onboarding and lookups
+   * included, so it compares only runs of one command — but it varies far less from run to run than the steady
+   * window's figure, which follows how the phase's messages happen to batch (docs/benchmarks.md, session 13).
+   */
+  wholeRunCpuWithoutBench: { seconds: number; perPart: number };
   audit: AuditResult;
 }
 
@@ -540,6 +546,7 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   const { processes, machineBusyPercent } = sampler.figures(steady);
   const steadyCpu = processes.reduce((s, p) => s + p.steadyCpuSeconds, 0);
   const steadyCpuWithoutBench = processes.filter((p) => !p.name.startsWith('bench')).reduce((s, p) => s + p.steadyCpuSeconds, 0);
+  const wholeRunCpuWithoutBench = processes.filter((p) => !p.name.startsWith('bench')).reduce((s, p) => s + p.cpuSeconds, 0);
 
   log(`${runId}: load finished after ${Math.round((end - start) / 1000)} s; auditing the ledger`);
   const audit = await auditRun(target, runId, rec);
@@ -600,6 +607,10 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
     cpuSecondsPerSettledPart: {
       allProcesses: settledInSteady ? steadyCpu / settledInSteady : Number.NaN,
       withoutBench: settledInSteady ? steadyCpuWithoutBench / settledInSteady : Number.NaN,
+    },
+    wholeRunCpuWithoutBench: {
+      seconds: wholeRunCpuWithoutBench,
+      perPart: allParts.length ? wholeRunCpuWithoutBench / allParts.length : Number.NaN,
     },
     audit,
   };
