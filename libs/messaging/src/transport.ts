@@ -155,9 +155,9 @@ function errorOf(error: unknown): { code: string; message: string; retriable: bo
 /**
  * Serves @MessagePattern/@EventPattern handlers from our own consumer loop. For each message, in one transaction:
  * claim the id in the inbox (a redelivery finds it and does nothing), run the handler, write what it emitted and
- * the reply to the outbox — handlers that only touch the database claim last, in one statement with the outbox rows,
- * and a redelivery among them sends them down the one-by-one path. Then the offset is committed. Invalid or repeatedly failing messages go to the
- * dead-letter topic with the reason; the loop keeps going.
+ * the reply to the outbox — handlers that only touch the database claim last, in one statement with the outbox
+ * rows, and a redelivery among them sends them down the one-by-one path. Then the offset is committed. Invalid or
+ * repeatedly failing messages go to the dead-letter topic with the reason; the loop keeps going.
  */
 export class KafkaOutboxTransport extends Server implements CustomTransportStrategy {
   private loop?: ConsumerLoop;
