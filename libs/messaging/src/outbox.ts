@@ -56,8 +56,12 @@ export async function writeToOutbox(tx: EntityManager, messages: PendingMessage[
  * read, mark, commit — was four round trips, and the relays' were 30 % of all the services' statements
  * (docs/benchmarks.md, session 13).
  */
+/** Marks sent rows published ($1: their ids). */
+const MARK_SENT = `UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`;
+
 export class OutboxRelay {
   private readonly loop: PollingLoop;
+  private readonly batchSize: number;
   private connection?: ServiceDatabaseClient;
   private locked = false;
   /** Rows sent but not yet marked published: marked by the next read (or at stop). */
@@ -70,8 +74,8 @@ export class OutboxRelay {
     logger: JsonLogger,
     private readonly options: { signer: EnvelopeSigner; batchSize?: number; idleMs?: number; lockKey: string; replyTopicPrefix?: string },
   ) {
-    const batchSize = options.batchSize ?? 500;
-    this.loop = new PollingLoop('outbox relay', async () => (await this.relayOnce()) >= batchSize, logger, options.idleMs ?? 250);
+    this.batchSize = options.batchSize ?? 500;
+    this.loop = new PollingLoop('outbox relay', async () => (await this.relayOnce()) >= this.batchSize, logger, options.idleMs ?? 250);
   }
 
   start(): void {
@@ -85,23 +89,15 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     await this.loop.stop();
-    const connection = this.connection;
-    this.connection = undefined;
-    this.locked = false;
-    if (!connection) return;
-    try {
-      if (this.sentNotMarked.length > 0) await connection.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [this.sentNotMarked]);
-      this.sentNotMarked = [];
-    } catch {
-      // Left unmarked, they are sent again by the next relay; the inboxes absorb them.
-    } finally {
-      await connection.end().catch(() => undefined);
+    if (this.connection && this.sentNotMarked.length > 0) {
+      // Left unmarked if this fails, they are sent again by the next relay; the inboxes absorb them.
+      await this.connection.query(MARK_SENT, [this.sentNotMarked]).then(() => void (this.sentNotMarked = []), () => undefined);
     }
+    await this.dropConnection();
   }
 
   /** Publishes one batch; returns how many rows it published (0 while another relay holds the lock). */
   async relayOnce(): Promise<number> {
-    const batchSize = this.options.batchSize ?? 500;
     let rows: { id: string; topic: string; value: MessageEnvelope }[];
     try {
       const connection = await this.lockedConnection();
@@ -109,9 +105,9 @@ export class OutboxRelay {
       // The CTE's update and the read see the same snapshot: the rows just marked still look unpublished to the
       // read, so it leaves them out by id. The stored envelope carries its own key (message_key is the same value).
       rows = (await connection.query(
-        `WITH marked AS (UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[]))
+        `WITH marked AS (${MARK_SENT})
          SELECT id, topic, value FROM outbox WHERE published_at IS NULL AND NOT (id = ANY($1::bigint[])) ORDER BY id LIMIT $2`,
-        [this.sentNotMarked, batchSize],
+        [this.sentNotMarked, this.batchSize],
       )).rows;
       this.sentNotMarked = [];
     } catch (error) {
