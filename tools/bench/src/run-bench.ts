@@ -545,8 +545,9 @@ export async function runBench(partial: Partial<BenchOptions>, target: BenchTarg
   const lookupsInSteady = inWindow.length;
   const { processes, machineBusyPercent } = sampler.figures(steady);
   const steadyCpu = processes.reduce((s, p) => s + p.steadyCpuSeconds, 0);
-  const steadyCpuWithoutBench = processes.filter((p) => !p.name.startsWith('bench')).reduce((s, p) => s + p.steadyCpuSeconds, 0);
-  const wholeRunCpuWithoutBench = processes.filter((p) => !p.name.startsWith('bench')).reduce((s, p) => s + p.cpuSeconds, 0);
+  const notBench = processes.filter((p) => !p.name.startsWith('bench'));
+  const steadyCpuWithoutBench = notBench.reduce((s, p) => s + p.steadyCpuSeconds, 0);
+  const wholeRunCpuWithoutBench = notBench.reduce((s, p) => s + p.cpuSeconds, 0);
 
   log(`${runId}: load finished after ${Math.round((end - start) / 1000)} s; auditing the ledger`);
   const audit = await auditRun(target, runId, rec);
