@@ -39,3 +39,74 @@ describe('a service database whose server ends a connection', () => {
     expect(await dataSource.query('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
   });
 });
+
+describe('the statements a service database runs', () => {
+  let database: { url: string; drop(): Promise<void> };
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('statements');
+    dataSource = await openDatabase({ url: database.url, schema: 'svc', migrations: [] });
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  const preparedOf = async (run: { query(sql: string): Promise<unknown> }) =>
+    (await run.query('SELECT statement FROM pg_prepared_statements ORDER BY statement') as { statement: string }[]).map((r) => r.statement);
+
+  it('prepares a parameterized statement once per connection and answers every call with its own values', async () => {
+    const runner = dataSource.createQueryRunner();
+    try {
+      const next = 'SELECT $1::int + 1 AS next';
+      expect(await runner.query(next, [1])).toEqual([{ next: 2 }]);
+      expect(await runner.query(next, [41])).toEqual([{ next: 42 }]);
+      expect((await preparedOf(runner)).filter((s) => s === next)).toHaveLength(1);
+    } finally {
+      await runner.release();
+    }
+  });
+
+  it('keeps a text without parameters, several statements in one included, off the prepared path', async () => {
+    const runner = dataSource.createQueryRunner();
+    try {
+      await runner.query('CREATE TEMP TABLE seen (n int); INSERT INTO seen VALUES (1), (2)');
+      expect(await runner.query('SELECT count(*)::int AS n FROM seen')).toEqual([{ n: 2 }]);
+      expect((await preparedOf(runner)).filter((s) => s.includes('seen'))).toEqual([]);
+    } finally {
+      await runner.release();
+    }
+  });
+
+  it('runs a prepared statement again after it failed, and reports a statement that cannot be parsed each time', async () => {
+    const runner = dataSource.createQueryRunner();
+    try {
+      const divide = 'SELECT 10 / $1::int AS quotient';
+      await expect(runner.query(divide, [0])).rejects.toThrow(/division by zero/);
+      expect(await runner.query(divide, [5])).toEqual([{ quotient: 2 }]);
+      for (let i = 0; i < 2; i++) await expect(runner.query('SELEC $1::int', [1])).rejects.toThrow(/syntax error/);
+      expect(await runner.query(divide, [2])).toEqual([{ quotient: 5 }]);
+    } finally {
+      await runner.release();
+    }
+  });
+
+  it('runs statements beyond a connection\'s limit unnamed, answering them all', async () => {
+    const limit = ServiceDatabaseClient.preparedPerConnection;
+    const client = new ServiceDatabaseClient({ connectionString: database.url });
+    await client.connect();
+    ServiceDatabaseClient.preparedPerConnection = 3;
+    try {
+      for (let k = 1; k <= 6; k++) {
+        expect((await client.query(`SELECT $1::int + ${k} AS sum`, [100])).rows).toEqual([{ sum: 100 + k }]);
+        expect((await client.query(`SELECT $1::int + ${k} AS sum`, [200])).rows).toEqual([{ sum: 200 + k }]);
+      }
+      expect(await preparedOf({ query: async (sql) => (await client.query(sql)).rows })).toEqual([1, 2, 3].map((k) => `SELECT $1::int + ${k} AS sum`));
+    } finally {
+      ServiceDatabaseClient.preparedPerConnection = limit;
+      await client.end();
+    }
+  });
+});

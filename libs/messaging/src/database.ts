@@ -22,6 +22,10 @@ function quoteIdent(name: string): string {
 export class ServiceDatabaseClient extends Client {
   /** Errors reported on connections nobody else was listening to (a gauge of server restarts survived). */
   static unheardErrors = 0;
+  /** Distinct statements one connection keeps prepared; the rest (rare shapes, e.g. odd batch sizes) run unnamed. */
+  static preparedPerConnection = 200;
+  /** The statement names this connection has prepared. */
+  readonly prepared = new Set<string>();
 
   constructor(config?: string | ClientConfig) {
     super(config);
@@ -30,6 +34,37 @@ export class ServiceDatabaseClient extends Client {
     });
   }
 }
+
+/** One name per statement text, the same in every connection of the process; bounded like the connections' sets. */
+const statementNames = new Map<string, string>();
+const MOST_STATEMENT_NAMES = 2000;
+
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MOST_STATEMENT_NAMES) {
+    name = `ps_${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * A parameterized statement runs as a named prepared statement, so the server parses it once per connection
+ * instead of on every call, and may keep its plan. Statements without parameters (BEGIN, COMMIT, several
+ * statements in one text) keep the simple protocol. Set on the prototype to keep pg's overloaded signature.
+ */
+const unnamedQuery = Client.prototype.query as (this: Client, ...args: unknown[]) => unknown;
+(ServiceDatabaseClient.prototype as unknown as { query: unknown }).query = function preparedQuery(this: ServiceDatabaseClient, ...args: unknown[]): unknown {
+  const [text, values, callback] = args;
+  if (typeof text === 'string' && Array.isArray(values) && values.length > 0) {
+    const name = statementName(text);
+    if (name !== undefined && (this.prepared.has(name) || this.prepared.size < ServiceDatabaseClient.preparedPerConnection)) {
+      this.prepared.add(name);
+      return unnamedQuery.call(this, { name, text, values }, undefined, callback);
+    }
+  }
+  return unnamedQuery.apply(this, args);
+};
 
 /**
  * A connection to the service's database of its own, outside the pool, with the pool's settings (its schema): for
