@@ -81,7 +81,8 @@ export async function lockParts(tx: EntityManager, partIds: string[]): Promise<S
   // Columns named, not p.*: a column a later migration adds must not change a prepared statement's result type.
   const rows: LockedPartRow[] = await tx.query(
     `SELECT p.id, p.cash_out_id, p.person_id, p.program, p.points_requested, p.points_consumed, p.won, p.state, p.failure_code,
-            p.bank_transaction_id, p.transfer_date, p.payout_from, p.review_reason, p.issuer_transaction_id, c.account_id, c.accepted_at, c.correlation_id, c.notify_topic, a.bank_code, a.sealed_account_number
+            p.bank_transaction_id, p.transfer_date, p.payout_from, p.review_reason, p.issuer_transaction_id,
+            c.account_id, c.accepted_at, c.correlation_id, c.notify_topic, a.bank_code, a.sealed_account_number
        FROM cash_out_parts p JOIN cash_outs c ON c.id = p.cash_out_id JOIN payout_accounts a ON a.account_id = c.account_id
       WHERE p.id = ANY($1::uuid[]) ORDER BY p.id FOR UPDATE OF p`,
     [partIds],
