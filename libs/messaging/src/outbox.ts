@@ -47,6 +47,9 @@ export async function writeToOutbox(tx: EntityManager, messages: PendingMessage[
   await tx.query(`INSERT INTO ${OUTBOX_COLUMNS} ${sql}`, values);
 }
 
+/** Marks sent rows published ($1: their ids). */
+const MARK_SENT = `UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`;
+
 /**
  * Publishes committed outbox rows with an idempotent producer (acks=all), in id order, one relay per schema at a time.
  * A crash after sending but before marking re-sends the rows; consumers' inboxes absorb the duplicates.
@@ -56,9 +59,6 @@ export async function writeToOutbox(tx: EntityManager, messages: PendingMessage[
  * read, mark, commit — was four round trips, and the relays' were 30 % of all the services' statements
  * (docs/benchmarks.md, session 13).
  */
-/** Marks sent rows published ($1: their ids). */
-const MARK_SENT = `UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`;
-
 export class OutboxRelay {
   private readonly loop: PollingLoop;
   private readonly batchSize: number;
