@@ -3,20 +3,21 @@ import { Pool, PoolClient } from 'pg';
 import { openDatabase, ServiceDatabaseClient } from './database';
 import { createTestDatabase } from './scratch-database.int-helper';
 
+// One scratch database for the file: the specs below do not depend on each other's state.
+let database: { url: string; drop(): Promise<void> };
+let dataSource: DataSource;
+
+beforeAll(async () => {
+  database = await createTestDatabase('connections');
+  dataSource = await openDatabase({ url: database.url, schema: 'svc', migrations: [] });
+});
+
+afterAll(async () => {
+  await dataSource?.destroy();
+  await database?.drop();
+});
+
 describe('a service database whose server ends a connection', () => {
-  let database: { url: string; drop(): Promise<void> };
-  let dataSource: DataSource;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('connections');
-    dataSource = await openDatabase({ url: database.url, schema: 'svc', migrations: [] });
-  });
-
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await database?.drop();
-  });
-
   it('survives the server ending a checked-out connection between queries, and keeps serving queries', async () => {
     // given a connection taken from the pool and idle between two queries (no query, nobody listening to it)
     const pool = (dataSource.driver as unknown as { master: Pool }).master;
@@ -41,19 +42,6 @@ describe('a service database whose server ends a connection', () => {
 });
 
 describe('the statements a service database runs', () => {
-  let database: { url: string; drop(): Promise<void> };
-  let dataSource: DataSource;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('statements');
-    dataSource = await openDatabase({ url: database.url, schema: 'svc', migrations: [] });
-  });
-
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await database?.drop();
-  });
-
   const preparedOf = async (run: { query(sql: string): Promise<unknown> }) =>
     (await run.query('SELECT statement FROM pg_prepared_statements ORDER BY statement') as { statement: string }[]).map((r) => r.statement);
 
