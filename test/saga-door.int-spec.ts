@@ -1,15 +1,16 @@
 import { randomInt } from 'node:crypto';
 import { Producer } from 'kafkajs';
 import { PointsweepClient } from '@pointsweep/client';
-import { CashOut, ErrorCodes, messageDefinition, PointsweepError, CashOutsTurnedAway, topicsFor } from '@pointsweep/contracts';
+import { CashOut, ErrorCodes, messageDefinition, PointsweepError, CashOutsTurnedAway, StartIdentityVerification, topicsFor } from '@pointsweep/contracts';
 import { conversionLedgerService } from '@pointsweep/conversion-ledger';
 import { identityService } from '@pointsweep/identity';
 import { buildEnvelope, EnvelopeSigner, kafkaMessageOf, systemClock } from '@pointsweep/messaging';
 import { testKafka, waitFor } from './harness';
+import { startChildService } from './system/child-service';
 import { startTestSystem, TestSystem } from './system/system';
 
-// The saga's gate at one open part, so two cash-outs in a row close it.
-const policyEnv = { LEDGER_MIN_OPEN_PARTS: '1', LEDGER_MAX_OPEN_PARTS: '1' };
+// The saga's gate at one open part, so two cash-outs in a row close it; the door open again 3 s after the last word.
+const policyEnv = { LEDGER_MIN_OPEN_PARTS: '1', LEDGER_MAX_OPEN_PARTS: '1', IDENTITY_DOOR_EASE_MS: '3000' };
 
 describe('the door for newcomers while the saga turns cash-outs away', () => {
   let system: TestSystem;
@@ -47,11 +48,11 @@ describe('the door for newcomers while the saga turns cash-outs away', () => {
   };
   const letIn = async () => Boolean(await newcomer().catch(() => false));
 
-  it('turns newcomers away busy, with a retry-after, once the saga has turned a cash-out away, and lets them all in again by itself', async () => {
+  it('lets newcomers in at the rate the saga takes cash-outs once it turns more away, and all of them again by itself', async () => {
     await waitFor(letIn, { description: 'a newcomer let in before' });
     const gate = system.services.get('conversion-ledger')!.runtime.admissionGates.get(CashOut.name)!;
 
-    // The first takes the one open part the gate allows; the two after it are turned away: one newcomer in two is let in.
+    // The first takes the one open part the gate allows; the two after it are turned away: a newcomer a second is let in.
     expect(gate({})).toBeUndefined();
     expect(gate({})).toMatchObject({ reason: expect.stringMatching(/cash-out parts are already on their way/) });
     expect(gate({})).toBeDefined();
@@ -60,15 +61,15 @@ describe('the door for newcomers while the saga turns cash-outs away', () => {
     expect(busy.retriable).toBe(true);
     expect(busy.retryAfterMs).toBeGreaterThanOrEqual(1000);
     expect(busy.retryAfterMs).toBeLessThanOrEqual(30_000);
-    expect(busy.message).toMatch(/let in at the share it takes \(50 %\)/);
-    // Nothing more turned away: the word is not said again, and once the last one no longer holds all are let in.
-    await waitFor(async () => (await Promise.all([letIn(), letIn(), letIn(), letIn(), letIn(), letIn()])).every(Boolean), { description: 'the door open again', timeoutMs: 15_000 });
+    expect(busy.message).toMatch(/let in at the rate it takes them \(1\.0 a second here\)/);
+    // Nothing more turned away: the word is not said again, and once the last one no longer holds the door eases open.
+    await waitFor(async () => (await Promise.all([letIn(), letIn(), letIn(), letIn(), letIn(), letIn()])).every(Boolean), { description: 'the door open again', timeoutMs: 20_000 });
   });
 
   it('does not close the door on a word the services did not sign', async () => {
     const topic = topicsFor(system.prefix).ledgerEvents;
     const definition = messageDefinition(CashOutsTurnedAway.name)!;
-    const word = (validForMs: number): CashOutsTurnedAway => ({ turnedAway: 1, taken: 0, retryAfterMs: 2000, validForMs, at: new Date().toISOString() });
+    const word = (validForMs: number): CashOutsTurnedAway => ({ turnedAway: 1, taken: 0, countedOverMs: 1000, retryAfterMs: 2000, validForMs, at: new Date().toISOString() });
     const forged = buildEnvelope(definition, word(60_000), { key: definition.type });
     const genuine = new EnvelopeSigner(system.keys).sign(buildEnvelope(definition, word(5000), { key: definition.type }));
 
@@ -77,6 +78,28 @@ describe('the door for newcomers while the saga turns cash-outs away', () => {
     await producer.send({ topic, acks: -1, messages: [kafkaMessageOf(forged), kafkaMessageOf(genuine)] });
 
     await waitFor(turnedAwayAtTheDoor, { description: 'the genuine word heard' });
-    await waitFor(letIn, { description: 'the door open again seconds later', timeoutMs: 15_000 });
+    await waitFor(letIn, { description: 'the door open again seconds later', timeoutMs: 20_000 });
+  });
+
+  it('lets in its share of the saga\'s rate while a second identity instance takes half the newcomers', async () => {
+    const second = await startChildService('identity', system.config);
+    try {
+      const identity = system.services.get('identity')!.runtime;
+      const newcomersTopic = topicsFor(system.prefix).identityCommands;
+      await waitFor(async () => identity.partitionShare(newcomersTopic) === 0.5, { description: 'the newcomers\' partitions shared out', timeoutMs: 60_000 });
+      const door = identity.admissionGates.get(StartIdentityVerification.name)!;
+      await waitFor(async () => Array.from({ length: 6 }, () => door({})).every((verdict) => verdict === undefined), { description: 'the door open to all', timeoutMs: 20_000 });
+      const gate = system.services.get('conversion-ledger')!.runtime.admissionGates.get(CashOut.name)!;
+
+      expect(gate({})).toBeUndefined();
+      expect(gate({})).toBeDefined();
+      expect(gate({})).toBeDefined();
+
+      // Half of the saga's cash-out a second at this instance's door: the other instance lets in the other half.
+      const busy = await waitFor(async () => door({}), { description: 'this instance\'s door narrowed' });
+      expect(busy.reason).toMatch(/let in at the rate it takes them \(0\.5 a second here\)/);
+    } finally {
+      await second.stop();
+    }
   });
 });

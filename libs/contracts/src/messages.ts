@@ -139,6 +139,8 @@ export class CashOutsTurnedAway {
   @IsInt() @Min(1) turnedAway!: number;
   /** Cash-outs taken since the last word. */
   @IsInt() @Min(0) taken!: number;
+  /** The time the two counts cover (about a second): the door turns them into cash-outs taken per second. */
+  @IsInt() @Min(1) @Max(60_000) countedOverMs!: number;
   /** About how long a cash-out turned away now is asked to wait. */
   @IsInt() @Min(1) @Max(60_000) retryAfterMs!: number;
   @IsInt() @Min(1) @Max(60_000) validForMs!: number;

@@ -33,6 +33,8 @@ export class ConsumerLoop {
   private readonly uncommitted = new Map<string, { topic: string; partition: number; offset: string }>();
   private commitTimer?: NodeJS.Timeout;
   lag = new Map<string, number>();
+  /** This member's partitions of each topic since the last rebalance (none known before the first). */
+  assignment: Record<string, number[]> = {};
 
   constructor(
     private readonly kafka: Kafka,
@@ -53,6 +55,7 @@ export class ConsumerLoop {
     // After a rebalance, offsets of partitions now another member's are not ours to commit.
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const assigned = payload.memberAssignment as Record<string, number[]>;
+      this.assignment = assigned;
       for (const [key, pending] of this.uncommitted) {
         if (!assigned[pending.topic]?.includes(pending.partition)) this.uncommitted.delete(key);
       }

@@ -42,6 +42,8 @@ export class MessagingRuntime {
   readonly admissionGates = new Map<string, AdmissionGate>();
   /** Set by the transport once its consumer runs; read when /metrics is scraped. */
   lagSource?: () => number;
+  /** Set by the transport once its consumer runs: this instance's share of a topic's partitions, if known. */
+  partitionShareSource?: (topic: string) => number | undefined;
   private admin?: Admin;
 
   private constructor(
@@ -117,6 +119,14 @@ export class MessagingRuntime {
   /** Sends straight to Kafka (not through the outbox): for dead letters, whose payload may not even be JSON. */
   async publishDirect(topic: string, key: string | null, value: Buffer | string, headers: Record<string, string>): Promise<void> {
     await this.producer.send({ topic, acks: -1, messages: [{ key, value, headers }] });
+  }
+
+  /**
+   * The share of a topic's messages this instance handles: its partitions over the topic's. 1 until its consumer has
+   * joined the group (the one instance, as far as it knows).
+   */
+  partitionShare(topic: string): number {
+    return this.partitionShareSource?.(topic) ?? 1;
   }
 
   async readiness(): Promise<{ ok: boolean; checks: Record<string, { ok: boolean; detail?: unknown }> }> {

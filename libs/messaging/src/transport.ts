@@ -188,6 +188,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
       );
       await this.loop.start();
       this.runtime.lagSource = () => this.loop?.maxLag() ?? 0;
+      await this.learnPartitionCounts();
       this.runtime.readinessChecks.set('consumer', async () => ({ ok: true, detail: { maxLag: this.loop?.maxLag() ?? 0 } }));
       callback();
     } catch (error) {
@@ -197,6 +198,21 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
 
   async close(): Promise<void> {
     await this.loop?.stop();
+  }
+
+  /** How many partitions each of its topics has, once (they were created before): the shares are counted against them. */
+  private async learnPartitionCounts(): Promise<void> {
+    try {
+      const metadata = await (await this.runtime.kafkaAdmin()).fetchTopicMetadata({ topics: this.options.topics });
+      const counts = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
+      this.runtime.partitionShareSource = (topic) => {
+        const assigned = this.loop?.assignment[topic];
+        const count = counts.get(topic);
+        return assigned && count ? assigned.length / count : undefined;
+      };
+    } catch (error) {
+      this.runtime.logger.warn('could not learn the partition counts; this instance counts as the only one', { error: (error as Error).message });
+    }
   }
 
   on(): void {

@@ -79,12 +79,19 @@ describe('the word to the door', () => {
   const at = new Date('2026-12-06T01:00:00Z');
 
   it('is not said when no cash-out was turned away', () => {
-    expect(turnedAwayWord(0, 9, 5, 1000, at)).toBeUndefined();
+    expect(turnedAwayWord({ turnedAway: 0, taken: 9, overMs: 1000 }, 5, 1000, at)).toBeUndefined();
   });
 
-  it('says how many were turned away and taken, holds for two and a half samples, and asks for the retry-after the pressure sets', () => {
-    expect(turnedAwayWord(7, 2, 1, 1000, at)).toEqual({ turnedAway: 7, taken: 2, retryAfterMs: 2000, validForMs: 2500, at: '2026-12-06T01:00:00.000Z' });
-    expect(turnedAwayWord(7, 2, 4, 1000, at)!.retryAfterMs).toBe(8000);
-    expect(turnedAwayWord(7, 2, 100, 1000, at)!.retryAfterMs).toBe(30_000);
+  it('says how many were turned away and taken over how long, holds for two and a half samples, and asks for the retry-after the pressure sets', () => {
+    const counts = { turnedAway: 7, taken: 2, overMs: 1180.4 };
+
+    expect(turnedAwayWord(counts, 1, 1000, at)).toEqual({ turnedAway: 7, taken: 2, countedOverMs: 1180, retryAfterMs: 2000, validForMs: 2500, at: '2026-12-06T01:00:00.000Z' });
+    expect(turnedAwayWord(counts, 4, 1000, at)!.retryAfterMs).toBe(8000);
+    expect(turnedAwayWord(counts, 100, 1000, at)!.retryAfterMs).toBe(30_000);
+  });
+
+  it('keeps the time counted over within what the word may say, however the sampling went', () => {
+    expect(turnedAwayWord({ turnedAway: 1, taken: 0, overMs: 0.2 }, 1, 1000, at)!.countedOverMs).toBe(1);
+    expect(turnedAwayWord({ turnedAway: 1, taken: 0, overMs: 90_000 }, 1, 1000, at)!.countedOverMs).toBe(60_000);
   });
 });

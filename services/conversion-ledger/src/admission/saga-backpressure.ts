@@ -85,12 +85,16 @@ export function admissionVerdict(openParts: number, limit: number, pressure = 1,
 }
 
 /**
- * The word that the saga turned cash-outs away since the last sample (and took some), or none. It holds for two and a
- * half samples after it is heard, so one lost word does not reopen the door, and the door reopens by itself soon after the last.
+ * The word that the saga turned cash-outs away since the last sample (and took some), or none, with the time the counts
+ * cover (a sample, longer when the database was slow to answer). It holds for two and a half samples after it is
+ * heard, so one lost word does not lift the door's limit.
  */
-export function turnedAwayWord(turnedAway: number, taken: number, pressure: number, sampleMs: number, at: Date): CashOutsTurnedAway | undefined {
-  if (turnedAway === 0) return undefined;
-  return { turnedAway, taken, retryAfterMs: retryAfterUnderPressure(2000, pressure), validForMs: Math.round(sampleMs * 2.5), at: at.toISOString() };
+export function turnedAwayWord(counts: { turnedAway: number; taken: number; overMs: number }, pressure: number, sampleMs: number, at: Date): CashOutsTurnedAway | undefined {
+  if (counts.turnedAway === 0) return undefined;
+  return {
+    turnedAway: counts.turnedAway, taken: counts.taken, countedOverMs: Math.min(60_000, Math.max(1, Math.round(counts.overMs))),
+    retryAfterMs: retryAfterUnderPressure(2000, pressure), validForMs: Math.round(sampleMs * 2.5), at: at.toISOString(),
+  };
 }
 
 @Injectable()
@@ -102,6 +106,8 @@ export class SagaBackpressure implements OnModuleInit, OnModuleDestroy {
   /** Cash-outs turned away and taken since the last sample: the limit was reached if any was turned away. */
   private turnedAway = 0;
   private taken = 0;
+  /** performance.now() when the counts began: the service clock may stand still in a test. */
+  private countingSince = performance.now();
   private sampled = false;
   private readonly pressure = new AdmissionPressure();
 
@@ -167,9 +173,12 @@ export class SagaBackpressure implements OnModuleInit, OnModuleDestroy {
 
   /** While the saga turns cash-outs away, the identity service's door lets newcomers in only as the saga takes cash-outs. */
   private async tellTheDoor(): Promise<void> {
-    const word = turnedAwayWord(this.turnedAway, this.taken, this.pressure.factor(), this.policy.sampleMs, this.runtime.clock.now());
+    const countedUntil = performance.now();
+    const counts = { turnedAway: this.turnedAway, taken: this.taken, overMs: countedUntil - this.countingSince };
+    const word = turnedAwayWord(counts, this.pressure.factor(), this.policy.sampleMs, this.runtime.clock.now());
     this.turnedAway = 0;
     this.taken = 0;
+    this.countingSince = countedUntil;
     if (!word) return;
     try {
       await broadcast(this.runtime, CashOutsTurnedAway, word, new Date(word.at));

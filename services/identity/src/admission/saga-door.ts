@@ -1,39 +1,82 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { CashOutsTurnedAway, StartIdentityVerification } from '@pointsweep/contracts';
+import { CashOutsTurnedAway, messageDefinition, StartIdentityVerification } from '@pointsweep/contracts';
 import { BroadcastListener, MessagingRuntime, retryAfterUnderPressure } from '@pointsweep/messaging';
+
+const DEFAULT_EASE_MS = 20_000;
 
 /**
  * The door for newcomers (StartIdentityVerification) follows the saga's gate: while the ledger turns cash-outs
  * away, a newcomer let in now would verify, consent, register an account and look up, only to be told "busy" at
  * the cash-out — work the machine did for nothing, and the worst answer a person can get. So while the saga turns
- * away more cash-outs than it takes, the door lets in only as many newcomers per one turned away as the saga took
- * cash-outs per one turned away, and tells the rest "busy" before any of it. Not a shut door, and not at the first
- * cash-out turned away: near capacity, either let newcomers in as waves and made onboarding take seconds instead of
- * a third of one (docs/benchmarks.md, session 12).
+ * away more cash-outs than it takes, the door lets newcomers in at the rate the saga takes cash-outs (one each) and
+ * tells the rest "busy" before any of it.
+ *
+ * A rate, not a share of who knocks: those told busy knock again, so a share let in more the longer the surge
+ * lasted. And it eases off over `easeMs` after the saga's last word, doubling four times, instead of lifting at once:
+ * a newcomer reaches the cash-out 10–30 s after the door, so a door that opened wide the moment the saga caught up
+ * sent everyone who had been waiting to the gate together, and the saga filled again (docs/benchmarks.md, sessions
+ * 14–15). Near capacity, where the saga takes more than it turns away, it never narrows (session 12).
  */
 export class Door {
-  private holdsUntil = 0;
-  private share = 1;
-  private retryAfterMs = 0;
+  private limit?: { perSecond: number; holdsUntil: number; retryAfterMs: number };
+  /** A token bucket of one second's newcomers at the current rate. */
+  private tokens = 0;
+  private refilledAt = 0;
 
-  /** The saga's word, heard at `now` (ms): it holds until `validForMs` after, or until the next word. */
-  heard(word: CashOutsTurnedAway, now: number): void {
-    this.holdsUntil = now + word.validForMs;
-    this.share = Math.min(1, word.taken / word.turnedAway);
-    this.retryAfterMs = word.retryAfterMs;
+  constructor(private readonly easeMs = DEFAULT_EASE_MS) {}
+
+  /**
+   * The saga's word, heard at `now` (ms): for an instance that gets `share` of the newcomers. It holds until
+   * `validForMs` after, or until the next word; a word of a saga that keeps up leaves any limit easing off.
+   */
+  heard(word: CashOutsTurnedAway, now: number, share = 1): void {
+    if (word.turnedAway <= word.taken) return;
+    if (this.rateAt(now) === undefined) {
+      this.tokens = 0;
+      this.refilledAt = now;
+    }
+    // At least one a second: a saga that took none this second has not stopped for good.
+    const perSecond = Math.max(1, (word.taken * 1000) / word.countedOverMs) * share;
+    this.limit = { perSecond, holdsUntil: now + word.validForMs, retryAfterMs: word.retryAfterMs };
+  }
+
+  /** Newcomers let in per second at `now`; undefined when the door is open to all. */
+  rateAt(now: number): number | undefined {
+    if (!this.limit) return undefined;
+    const easing = now - this.limit.holdsUntil;
+    if (easing < 0) return this.limit.perSecond;
+    if (easing >= this.easeMs) return undefined;
+    return this.limit.perSecond * 2 ** ((4 * easing) / this.easeMs);
   }
 
   /**
-   * Undefined (come in) for the share of newcomers the saga's last word lets in, or always once it no longer holds;
-   * busy for the rest, with the saga's retry-after jittered by half either way (so they do not come back as one wave).
+   * Undefined (come in) while the rate has room; busy for the rest, with the saga's retry-after jittered by half either
+   * way (so they do not come back as one wave).
    */
   verdict(now: number, random: () => number = Math.random): { reason: string; retryAfterMs: number } | undefined {
-    if (now >= this.holdsUntil || random() < this.share) return undefined;
+    const rate = this.rateAt(now);
+    if (rate === undefined) {
+      this.limit = undefined;
+      return undefined;
+    }
+    this.tokens = Math.min(Math.max(1, rate), this.tokens + (rate * Math.max(0, now - this.refilledAt)) / 1000);
+    this.refilledAt = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return undefined;
+    }
     return {
-      reason: `the saga is turning cash-outs away; newcomers are let in at the share it takes (${Math.round(this.share * 100)} %)`,
-      retryAfterMs: retryAfterUnderPressure(this.retryAfterMs * (0.5 + random()), 1),
+      reason: `the saga is turning cash-outs away; newcomers are let in at the rate it takes them (${rate.toFixed(1)} a second here)`,
+      retryAfterMs: retryAfterUnderPressure(this.limit!.retryAfterMs * (0.5 + random()), 1),
     };
   }
+}
+
+/** IDENTITY_DOOR_EASE_MS: how long the door takes to open fully after the saga's last word (default 20 s). */
+export function doorEaseMsFromEnv(env: Record<string, string | undefined>): number {
+  const easeMs = Number(env.IDENTITY_DOOR_EASE_MS ?? DEFAULT_EASE_MS);
+  if (!Number.isSafeInteger(easeMs) || easeMs < 0) throw new Error(`IDENTITY_DOOR_EASE_MS must be a whole number of ms, got ${env.IDENTITY_DOOR_EASE_MS}`);
+  return easeMs;
 }
 
 /** A word that arrives after its time (a broker away for a while) speaks of a moment that is over. */
@@ -43,13 +86,17 @@ export function stillHolds(word: CashOutsTurnedAway, serviceNow: Date): boolean 
 
 @Injectable()
 export class SagaDoor implements OnModuleInit, OnModuleDestroy {
-  readonly door = new Door();
+  readonly door = new Door(doorEaseMsFromEnv(process.env));
   private readonly listener: BroadcastListener;
 
   constructor(private readonly runtime: MessagingRuntime) {
+    // With several identity instances each lets in its share of the saga's rate: its share of the newcomers' partitions.
+    const newcomersTopic = runtime.topics[messageDefinition(StartIdentityVerification.name)!.topic];
     this.listener = new BroadcastListener(runtime, 'ledgerEvents', {
       [CashOutsTurnedAway.name]: (word) => {
-        if (stillHolds(word as CashOutsTurnedAway, runtime.clock.now())) this.door.heard(word as CashOutsTurnedAway, Date.now());
+        if (stillHolds(word as CashOutsTurnedAway, runtime.clock.now())) {
+          this.door.heard(word as CashOutsTurnedAway, Date.now(), runtime.partitionShare(newcomersTopic));
+        }
       },
     });
   }
