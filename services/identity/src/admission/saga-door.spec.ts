@@ -102,14 +102,24 @@ describe('the door for newcomers', () => {
     expect(door.rateAt(17_500)).toBe(8);
   });
 
-  it('goes by the latest word', () => {
+  it('averages the saga\'s rate over about ten seconds of its words, so a second in which it took none does not shut the door', () => {
     const door = new Door();
+    door.heard(word(10, 20), 10_000);
 
-    door.heard(word(1, 5), 10_000);
-    door.heard(word(6, 9), 11_000);
+    door.heard(word(0, 30), 11_000);
+    expect(door.rateAt(11_000)).toBe(9);
+    // Two seconds' counts weigh twice.
+    door.heard(word(19, 30, { countedOverMs: 2000 }), 13_000);
+    expect(door.rateAt(13_000)).toBeCloseTo(9 + 0.2 * (9.5 - 9), 6);
+  });
 
-    expect(door.rateAt(11_000)).toBe(6);
-    expect(door.rateAt(13_499)).toBe(6);
+  it('starts from the saga\'s rate of the word that narrows it, whatever it said before it last opened', () => {
+    const door = new Door(0);
+    door.heard(word(10, 20), 10_000);
+
+    door.heard(word(2, 20), 20_000);
+
+    expect(door.rateAt(20_000)).toBe(2);
   });
 
   it('asks newcomers back after the saga\'s retry-after, jittered by half either way, within the bounds of every busy answer', () => {

@@ -3,6 +3,7 @@ import { CashOutsTurnedAway, messageDefinition, StartIdentityVerification } from
 import { BroadcastListener, MessagingRuntime, retryAfterUnderPressure } from '@pointsweep/messaging';
 
 const DEFAULT_EASE_MS = 20_000;
+const SMOOTHING_MS = 10_000;
 
 /**
  * The door for newcomers (StartIdentityVerification) follows the saga's gate: while the ledger turns cash-outs
@@ -31,13 +32,18 @@ export class Door {
    */
   heard(word: CashOutsTurnedAway, now: number, share = 1): void {
     if (word.turnedAway <= word.taken) return;
+    const measured = ((word.taken * 1000) / word.countedOverMs) * share;
+    let perSecond = measured;
     if (this.rateAt(now) === undefined) {
       this.tokens = 0;
       this.refilledAt = now;
+    } else {
+      // Averaged over about SMOOTHING_MS: a full saga takes none in a second in which its limit shrinks, and a door
+      // that followed that second starved the saga 10–30 s later (docs/benchmarks.md, session 15).
+      perSecond = this.limit!.perSecond + Math.min(1, word.countedOverMs / SMOOTHING_MS) * (measured - this.limit!.perSecond);
     }
     // At least one a second: a saga that took none this second has not stopped for good.
-    const perSecond = Math.max(1, (word.taken * 1000) / word.countedOverMs) * share;
-    this.limit = { perSecond, holdsUntil: now + word.validForMs, retryAfterMs: word.retryAfterMs };
+    this.limit = { perSecond: Math.max(share, perSecond), holdsUntil: now + word.validForMs, retryAfterMs: word.retryAfterMs };
   }
 
   /** Newcomers let in per second at `now`; undefined when the door is open to all. */
