@@ -46,6 +46,10 @@ describe('the door for newcomers while the saga turns cash-outs away', () => {
       return error instanceof PointsweepError && error.code === ErrorCodes.serviceBusy && /the saga is turning cash-outs away/.test(error.message) ? error : false;
     }
   };
+  const doorGauge = async () => {
+    const metric = await system.services.get('identity')!.runtime.metrics.getSingleMetric('pointsweep_door_newcomers_per_second')!.get();
+    return metric.values[0].value;
+  };
   const letIn = async () => Boolean(await newcomer().catch(() => false));
 
   it('lets newcomers in at the rate the saga takes cash-outs once it turns more away, and all of them again by itself', async () => {
@@ -62,8 +66,10 @@ describe('the door for newcomers while the saga turns cash-outs away', () => {
     expect(busy.retryAfterMs).toBeGreaterThanOrEqual(1000);
     expect(busy.retryAfterMs).toBeLessThanOrEqual(30_000);
     expect(busy.message).toMatch(/let in at the rate it takes them \(1\.0 a second here\)/);
+    expect(await doorGauge()).toBeLessThan(Infinity);
     // Nothing more turned away: the word is not said again, and once the last one no longer holds the door eases open.
     await waitFor(async () => (await Promise.all([letIn(), letIn(), letIn(), letIn(), letIn(), letIn()])).every(Boolean), { description: 'the door open again', timeoutMs: 20_000 });
+    await waitFor(async () => (await doorGauge()) === Infinity, { description: 'the door shown open on /metrics' });
   });
 
   it('does not close the door on a word the services did not sign', async () => {

@@ -1,6 +1,7 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { CashOutsTurnedAway, messageDefinition, StartIdentityVerification } from '@pointsweep/contracts';
 import { BroadcastListener, MessagingRuntime, retryAfterUnderPressure } from '@pointsweep/messaging';
+import { Gauge } from 'prom-client';
 
 const DEFAULT_EASE_MS = 20_000;
 const SMOOTHING_MS = 10_000;
@@ -100,10 +101,18 @@ export class SagaDoor implements OnModuleInit, OnModuleDestroy {
     const newcomersTopic = runtime.topics[messageDefinition(StartIdentityVerification.name)!.topic];
     this.listener = new BroadcastListener(runtime, 'ledgerEvents', {
       [CashOutsTurnedAway.name]: (word) => {
-        if (stillHolds(word as CashOutsTurnedAway, runtime.clock.now())) {
-          this.door.heard(word as CashOutsTurnedAway, Date.now(), runtime.partitionShare(newcomersTopic));
-        }
+        if (!stillHolds(word as CashOutsTurnedAway, runtime.clock.now())) return;
+        const wasOpen = this.door.rateAt(Date.now()) === undefined;
+        this.door.heard(word as CashOutsTurnedAway, Date.now(), runtime.partitionShare(newcomersTopic));
+        const perSecond = this.door.rateAt(Date.now());
+        if (wasOpen && perSecond !== undefined) runtime.logger.info('the saga turns cash-outs away; the door narrows to its rate', { perSecond });
       },
+    });
+    // On /metrics, so an operator sees how far the door is open: +Inf when it lets everyone in.
+    const gauge: Gauge = new Gauge({
+      name: 'pointsweep_door_newcomers_per_second', help: 'Newcomers the door lets in per second while the saga turns cash-outs away (+Inf: all)',
+      registers: [runtime.metrics],
+      collect: () => gauge.set(this.door.rateAt(Date.now()) ?? Infinity),
     });
   }
 
