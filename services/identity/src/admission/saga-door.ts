@@ -36,7 +36,8 @@ export class Door {
     const measured = ((word.taken * 1000) / word.countedOverMs) * share;
     let perSecond = measured;
     if (this.rateAt(now) === undefined) {
-      this.tokens = 0;
+      // Full, as a bucket left open would be: a blip in the saga costs the next newcomers nothing.
+      this.tokens = Math.max(1, measured);
       this.refilledAt = now;
     } else {
       // Averaged over about SMOOTHING_MS: a full saga takes none in a second in which its limit shrinks, and a door
