@@ -17,7 +17,7 @@ const SMOOTHING_MS = 10_000;
  * lasted. And it eases off over `easeMs` after the saga's last word, doubling four times, instead of lifting at once:
  * a newcomer reaches the cash-out 10–30 s after the door, so a door that opened wide the moment the saga caught up
  * sent everyone who had been waiting to the gate together, and the saga filled again (docs/benchmarks.md, sessions
- * 14–15). Near capacity, where the saga takes more than it turns away, it never narrows (session 12).
+ * 14–15). Near capacity, where the saga takes at least as many as it turns away, it never narrows (session 12).
  */
 export class Door {
   private limit?: { perSecond: number; holdsUntil: number; retryAfterMs: number };
