@@ -103,9 +103,10 @@ export class SagaDoor implements OnModuleInit, OnModuleDestroy {
     this.listener = new BroadcastListener(runtime, 'ledgerEvents', {
       [CashOutsTurnedAway.name]: (word) => {
         if (!stillHolds(word as CashOutsTurnedAway, runtime.clock.now())) return;
-        const wasOpen = this.door.rateAt(Date.now()) === undefined;
-        this.door.heard(word as CashOutsTurnedAway, Date.now(), runtime.partitionShare(newcomersTopic));
-        const perSecond = this.door.rateAt(Date.now());
+        const now = Date.now();
+        const wasOpen = this.door.rateAt(now) === undefined;
+        this.door.heard(word as CashOutsTurnedAway, now, runtime.partitionShare(newcomersTopic));
+        const perSecond = this.door.rateAt(now);
         if (wasOpen && perSecond !== undefined) runtime.logger.info('the saga turns cash-outs away; the door narrows to its rate', { perSecond });
       },
     });
