@@ -36,26 +36,36 @@ describe('JSON over HTTP to the outside world', () => {
     expect(await callJson(`${base}/x`)).toEqual({ status: 204, body: undefined });
   });
 
-  it('reuses one kept-alive connection for calls one after another', async () => {
+  it('reuses kept-alive connections for calls one after another instead of opening one per call', async () => {
     handle = (_req, res) => res.writeHead(200).end('{}');
     remotePorts.length = 0;
-    await callJson(`${base}/a`);
-    await callJson(`${base}/b`);
-    expect(new Set(remotePorts).size).toBe(1);
+    // undici hands a connection back a moment after its answer is read, so the next call may open a second one.
+    for (const path of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) await callJson(`${base}/${path}`);
+    expect(remotePorts).toHaveLength(8);
+    expect(new Set(remotePorts).size).toBeLessThanOrEqual(2);
   });
 
-  it('sends a read again once when the kept-alive socket it reused was closed under it, but never a write', async () => {
-    const served = new WeakMap<object, number>();
-    // The second request on any connection finds it closed, as when a server's keep-alive timeout strikes.
+  it('sends a read again once when its connection is closed under it, but never a write', async () => {
+    // As when a server's keep-alive timeout closes a connection just as a call goes out on it.
+    let closesToCome = 0;
+    const seen: string[] = [];
     handle = (req, res) => {
-      const n = (served.get(req.socket) ?? 0) + 1;
-      served.set(req.socket, n);
-      if (n > 1) req.socket.destroy();
-      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url }));
+      seen.push(`${req.method} ${req.url}`);
+      if (closesToCome > 0) {
+        closesToCome -= 1;
+        req.socket.destroy();
+      } else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url }));
     };
-    await callJson(`${base}/warm`);
+    closesToCome = 1;
     expect(await callJson(`${base}/points`)).toEqual({ status: 200, body: { path: '/points' } });
+    expect(seen).toEqual(['GET /points', 'GET /points']);
+
+    closesToCome = 2;
+    await expect(callJson(`${base}/points`)).rejects.toMatchObject({ code: 'OUTCOME_UNKNOWN', retriable: true });
+    seen.length = 0;
+    closesToCome = 1;
     await expect(callJson(`${base}/redemptions`, { body: { points: 100 } })).rejects.toMatchObject({ code: 'OUTCOME_UNKNOWN', retriable: true });
+    expect(seen).toEqual(['POST /redemptions']);
   });
 
   it('gives up at its timeout with a retriable OUTCOME_UNKNOWN, however long the other side takes', async () => {
