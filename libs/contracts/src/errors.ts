@@ -13,6 +13,20 @@ export class PointsweepError extends Error {
     super(message);
     this.name = 'PointsweepError';
   }
+
+  /**
+   * For refusals that come by the thousand a second under load (a breaker open, a bulkhead full): capturing the
+   * stack cost more than the rest of the refusal, and the code already says where it came from.
+   */
+  static withoutStack(code: string, message: string, retriable = false): PointsweepError {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new PointsweepError(code, message, retriable);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
 }
 
 export const ErrorCodes = {

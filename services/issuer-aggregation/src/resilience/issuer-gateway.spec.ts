@@ -85,4 +85,32 @@ describe('issuer gateway', () => {
     await expect(g.fetchPoints('KB', 'ci')).rejects.toMatchObject({ code: 'BULKHEAD_FULL', retriable: true });
     await first;
   });
+
+  it('given a full bulkhead, when many more calls are refused, then the breaker stays closed: the company failed nothing', async () => {
+    const points = { asOf: 'x', programs: [] };
+    let answerFirst: () => void = () => undefined;
+    let calls = 0;
+    const g = build(() => (++calls === 1 ? new Promise((resolve) => { answerFirst = () => resolve(points); }) : Promise.resolve(points)), { issuerCapacity: 1 });
+    const first = g.fetchPoints('KB', 'ci');
+    for (let i = 0; i < 30; i++) await expect(g.fetchPoints('KB', 'ci')).rejects.toMatchObject({ code: 'BULKHEAD_FULL' });
+    answerFirst();
+    await first;
+    expect(g.states().KB).toBe('closed');
+    await expect(g.fetchPoints('KB', 'ci')).resolves.toBeDefined();
+  });
+
+  it('given an open breaker, when calls are refused, then they spend none of the company\'s rate', async () => {
+    let sent = 0;
+    const g = build(async () => { sent++; throw new PointsweepError('ISSUER_ERROR', '500', true); }, { issuerRatePerSecond: 1, issuerBurst: 11, breakerResetTimeoutMs: 30 }, () => 0);
+    while (g.states().SAMSUNG === 'closed') await g.fetchPoints('SAMSUNG', 'ci').catch(() => undefined);
+    expect(sent).toBe(10);
+    for (let i = 0; i < 5; i++) await expect(g.fetchPoints('SAMSUNG', 'ci')).rejects.toMatchObject({ code: 'BREAKER_OPEN' });
+    for (const deadline = Date.now() + 2000; g.states().SAMSUNG !== 'halfOpen';) {
+      if (Date.now() > deadline) throw new Error('the breaker never went half open');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // The clock stands still, so only the token the refusals did not spend lets the trial call out.
+    await expect(g.fetchPoints('SAMSUNG', 'ci')).rejects.toMatchObject({ code: 'ISSUER_ERROR' });
+    expect(sent).toBe(11);
+  });
 });

@@ -13,6 +13,8 @@ type Call = (signal: AbortSignal) => Promise<unknown>;
 interface Lane {
   breaker: CircuitBreaker<[Call, AbortSignal | undefined], unknown>;
   bucket: TokenBucket;
+  /** Calls sent and not yet settled: the bulkhead. */
+  inFlight: number;
 }
 
 export type BreakerListener = (issuer: IssuerCode, state: BreakerState) => void;
@@ -80,10 +82,12 @@ export class IssuerGateway {
     const lane = this.lanes[issuer];
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
-    if (!lane.bucket.tryTake()) {
-      this.observe(issuer, operation, 'RATE_LIMITED', seconds());
-      throw new PointsweepError('RATE_LIMITED', `${issuer} is limited to ${this.settings.issuerRatePerSecond} calls/s; retry after ${lane.bucket.retryAfterMs()} ms`, true);
+    const refusal = this.refusal(issuer, lane);
+    if (refusal) {
+      this.observe(issuer, operation, refusal.code, seconds());
+      throw refusal;
     }
+    lane.inFlight += 1;
     try {
       const result = (await lane.breaker.fire(call, callerSignal)) as T;
       this.observe(issuer, operation, 'ok', seconds());
@@ -92,16 +96,43 @@ export class IssuerGateway {
       const translated = translateBreakerError(issuer, error, this.settings.issuerTimeoutMs);
       this.observe(issuer, operation, translated instanceof PointsweepError ? translated.code : 'ERROR', seconds());
       throw translated;
+    } finally {
+      lane.inFlight -= 1;
     }
+  }
+
+  /**
+   * Refused here, before the breaker, a call that would not be sent: opossum counts a full bulkhead as the card
+   * company's failure, which under our own load (answers waiting for a busy event loop) opened healthy companies'
+   * breakers. Only a call that is sent spends a token of the company's rate.
+   */
+  private refusal(issuer: IssuerCode, lane: Lane): PointsweepError | undefined {
+    if (lane.breaker.opened) return PointsweepError.withoutStack('BREAKER_OPEN', `${issuer} breaker is open`, true);
+    if (lane.inFlight >= this.settings.issuerCapacity) return PointsweepError.withoutStack('BULKHEAD_FULL', `${issuer} has too many calls in flight`, true);
+    if (!lane.bucket.tryTake()) {
+      return PointsweepError.withoutStack('RATE_LIMITED', `${issuer} is limited to ${this.settings.issuerRatePerSecond} calls/s; retry after ${lane.bucket.retryAfterMs()} ms`, true);
+    }
+    return undefined;
   }
 
   private lane(issuer: IssuerCode, now: () => number): Lane {
     const timeoutMs = this.settings.issuerTimeoutMs;
     // Our own per-call signal aborts the HTTP request at the timeout (opossum's shared abortController would
-    // abort every call in flight on this breaker, not just the one that timed out).
+    // abort every call in flight on this breaker, not just the one that timed out). A controller and a timer
+    // cleared when the call settles: AbortSignal.timeout's timer fires even after the answer, building an
+    // exception each time (a twentieth of this service's CPU at 300 lookups/s), and AbortSignal.any keeps its own books.
     const action = async (call: Call, callerSignal: AbortSignal | undefined): Promise<unknown> => {
-      const timeout = AbortSignal.timeout(timeoutMs);
-      return call(callerSignal ? AbortSignal.any([timeout, callerSignal]) : timeout);
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(new DOMException(`${issuer} did not answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+      const onCallerAbort = () => controller.abort(callerSignal!.reason);
+      if (callerSignal?.aborted) onCallerAbort();
+      else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+      try {
+        return await call(controller.signal);
+      } finally {
+        clearTimeout(timer);
+        callerSignal?.removeEventListener('abort', onCallerAbort);
+      }
     };
     const breaker = new CircuitBreaker<[Call, AbortSignal | undefined], unknown>(action, {
       name: issuer,
@@ -135,6 +166,6 @@ export class IssuerGateway {
     breaker.on('open', changed('open'));
     breaker.on('halfOpen', changed('halfOpen'));
     breaker.on('close', changed('closed'));
-    return { breaker, bucket: new TokenBucket(this.settings.issuerRatePerSecond, this.settings.issuerBurst, now) };
+    return { breaker, bucket: new TokenBucket(this.settings.issuerRatePerSecond, this.settings.issuerBurst, now), inFlight: 0 };
   }
 }
