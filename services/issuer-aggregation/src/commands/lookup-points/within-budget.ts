@@ -17,12 +17,13 @@ export async function settleWithinBudget<K, T>(
   budgetMs: number,
 ): Promise<Map<K, Settled<T>>> {
   const controller = new AbortController();
-  const exhausted = new PointsweepError('LOOKUP_BUDGET_EXHAUSTED', `no answer within the ${budgetMs} ms budget`, true);
   const timers: NodeJS.Timeout[] = [];
   const after = (ms: number, onExpiry: () => Settled<T>) => new Promise<Settled<T>>((resolve) => {
     timers.push(setTimeout(() => resolve(onExpiry()), ms));
   });
   const deadline = after(budgetMs, () => {
+    // Built only when the budget runs out: most lookups never need it.
+    const exhausted = new PointsweepError('LOOKUP_BUDGET_EXHAUSTED', `no answer within the ${budgetMs} ms budget`, true);
     controller.abort(exhausted);
     return { ok: false, error: exhausted };
   });
