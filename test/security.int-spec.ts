@@ -3,7 +3,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { ErrorCodes, MessageEnvelope, messageDefinition } from '@pointsweep/contracts';
 import {
-  AssertionSigner, buildEnvelope, DeadLetter, EnvelopeSigner, generateKeyRing, idempotentProducer, JsonLogger, KeyRing, kstInstant, offsetClock, readDeadLetters,
+  AssertionSigner, buildEnvelope, DeadLetter, EnvelopeSigner, flushLogLines, generateKeyRing, idempotentProducer, JsonLogger, KeyRing, kstInstant, offsetClock, readDeadLetters,
   replayDeadLetters, RunningService, Sealer, selectDeadLetters,
 } from '@pointsweep/messaging';
 import { identityService } from '@pointsweep/identity';
@@ -278,6 +278,7 @@ describe('attackers', () => {
       // Onboarding, a lookup and a cash-out ran (and some refusals) while every write was captured.
       // And the logger masks personal data by field name wherever a caller passes it.
       new JsonLogger('probe').warn('a careless caller', { personName: alice.name, holderName: alice.name, phone: alice.phone, accountNumber: alice.accountNumber });
+      flushLogLines(); // lines go out once per turn of the event loop; this one now
       expect(written.some((w) => w.includes('"service":'))).toBe(true);
       expect(written.some((w) => w.includes('a careless caller') && w.includes(alice.accountNumber.slice(-4)))).toBe(true);
       const text = written.join('');
