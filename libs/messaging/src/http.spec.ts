@@ -45,18 +45,27 @@ describe('JSON over HTTP to the outside world', () => {
     expect(new Set(remotePorts).size).toBeLessThanOrEqual(2);
   });
 
-  it('sends a read again once when its connection is closed under it, but never a write', async () => {
+  it('sends a read again once when its connection is closed or reset under it, but never a write', async () => {
     // As when a server's keep-alive timeout closes a connection just as a call goes out on it.
     let closesToCome = 0;
+    let resetsToCome = 0;
     const seen: string[] = [];
     handle = (req, res) => {
       seen.push(`${req.method} ${req.url}`);
-      if (closesToCome > 0) {
+      if (resetsToCome > 0) {
+        resetsToCome -= 1;
+        req.socket.resetAndDestroy();
+      } else if (closesToCome > 0) {
         closesToCome -= 1;
         req.socket.destroy();
       } else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url }));
     };
     closesToCome = 1;
+    expect(await callJson(`${base}/points`)).toEqual({ status: 200, body: { path: '/points' } });
+    expect(seen).toEqual(['GET /points', 'GET /points']);
+
+    resetsToCome = 1;
+    seen.length = 0;
     expect(await callJson(`${base}/points`)).toEqual({ status: 200, body: { path: '/points' } });
     expect(seen).toEqual(['GET /points', 'GET /points']);
 

@@ -7,7 +7,8 @@ export interface HttpResult<T = any> {
 }
 
 // Connections to the card companies and the bank are kept open and reused: a lookup makes up to 11 calls. An idle
-// socket is dropped after 4 s, before a server's usual 5-s keep-alive timeout closes it under us.
+// connection is dropped after at most 4 s, sooner when the server says in its Keep-Alive header that it closes
+// sooner (undici keeps a margin of 2 s), so a server's keep-alive timeout rarely closes one under us.
 const dispatcher = new Agent({ keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000 });
 
 /**
@@ -24,8 +25,9 @@ export async function callJson<T = any>(
   const method = options.method ?? (options.body === undefined ? 'GET' : 'POST');
   const deadline = Date.now() + (options.timeoutMs ?? 5000);
   let outcome = await attempt<T>(url, method, options, deadline);
-  // A kept-alive connection the server closed just as it was reused fails before the request was read: a read is
-  // sent again once (as Node's documentation advises); anything else stays an unknown outcome for the caller.
+  // A kept-alive connection the server closed just as it was reused fails before the request was read. A read is
+  // sent again once when its connection dropped (a read has no effect to repeat); a write, or any other failure,
+  // stays an unknown outcome for the caller.
   if (!outcome.ok && outcome.connectionDropped && method === 'GET' && Date.now() < deadline) outcome = await attempt<T>(url, method, options, deadline);
   if (outcome.ok) return outcome.result;
   throw outcome.error;
@@ -71,12 +73,15 @@ async function attempt<T>(url: string, method: string, options: { body?: unknown
   } catch (error) {
     if (stopped !== undefined) return unknownOutcome(stopped);
     const { code, message } = error as { code?: string; message?: string };
-    return unknownOutcome(message ?? String(error), code === 'UND_ERR_SOCKET');
+    return unknownOutcome(message ?? String(error), code !== undefined && CONNECTION_DROPPED.has(code));
   } finally {
     clearTimeout(timer);
     callerSignal?.removeEventListener('abort', onAbort);
   }
 }
+
+// undici reports a connection closed by the other side as UND_ERR_SOCKET, a reset or a broken pipe as the socket's own code.
+const CONNECTION_DROPPED = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
 function abortReason(signal: AbortSignal): string {
   const reason = signal.reason as { name?: string; message?: string } | undefined;
