@@ -113,4 +113,29 @@ describe('issuer gateway', () => {
     await expect(g.fetchPoints('SAMSUNG', 'ci')).rejects.toMatchObject({ code: 'ISSUER_ERROR' });
     expect(sent).toBe(11);
   });
+
+  it('given a half-open breaker with its trial call out, when more calls come, then they are refused as open and spend no rate', async () => {
+    let sent = 0;
+    let answerTrial: () => void = () => undefined;
+    const points = { asOf: 'x', programs: [] };
+    const g = build(async () => {
+      sent++;
+      if (sent <= 10) throw new PointsweepError('ISSUER_ERROR', '500', true);
+      if (sent === 11) return new Promise((resolve) => { answerTrial = () => resolve(points); });
+      return points;
+    }, { issuerRatePerSecond: 1, issuerBurst: 12, breakerResetTimeoutMs: 30 }, () => 0);
+    while (g.states().SAMSUNG === 'closed') await g.fetchPoints('SAMSUNG', 'ci').catch(() => undefined);
+    for (const deadline = Date.now() + 2000; g.states().SAMSUNG !== 'halfOpen';) {
+      if (Date.now() > deadline) throw new Error('the breaker never went half open');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const trial = g.fetchPoints('SAMSUNG', 'ci');
+    for (let i = 0; i < 3; i++) await expect(g.fetchPoints('SAMSUNG', 'ci')).rejects.toMatchObject({ code: 'BREAKER_OPEN' });
+    answerTrial();
+    await trial;
+    expect(g.states().SAMSUNG).toBe('closed');
+    // The twelfth token, left by the refusals, carries the next call.
+    await expect(g.fetchPoints('SAMSUNG', 'ci')).resolves.toEqual(points);
+    expect(sent).toBe(12);
+  });
 });

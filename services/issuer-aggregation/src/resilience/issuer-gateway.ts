@@ -23,8 +23,9 @@ export type BreakerListener = (issuer: IssuerCode, state: BreakerState) => void;
 export type CallObserver = (issuer: IssuerCode, operation: string, outcome: string, seconds: number) => void;
 
 /**
- * Every call to a card company goes through its own lane: a token bucket (rate limit), then an opossum breaker
- * with its own timeout (which aborts the HTTP call) and bulkhead. One company's trouble never touches another's lane.
+ * Every call to a card company goes through its own lane: refused at once if its breaker is open, its bulkhead full
+ * (calls in flight) or its rate (a token bucket) spent; then an opossum breaker with its own timeout, which aborts
+ * the HTTP call. One company's trouble never touches another's lane.
  */
 export class IssuerGateway {
   private readonly lanes: Record<IssuerCode, Lane>;
@@ -107,7 +108,8 @@ export class IssuerGateway {
    * breakers. Only a call that is sent spends a token of the company's rate.
    */
   private refusal(issuer: IssuerCode, lane: Lane): PointsweepError | undefined {
-    if (lane.breaker.opened) return PointsweepError.withoutStack('BREAKER_OPEN', `${issuer} breaker is open`, true);
+    // opossum's own rule: open, or half open with its one trial call already out.
+    if (!lane.breaker.closed && !lane.breaker.pendingClose) return PointsweepError.withoutStack('BREAKER_OPEN', `${issuer} breaker is open`, true);
     if (lane.inFlight >= this.settings.issuerCapacity) return PointsweepError.withoutStack('BULKHEAD_FULL', `${issuer} has too many calls in flight`, true);
     if (!lane.bucket.tryTake()) {
       return PointsweepError.withoutStack('RATE_LIMITED', `${issuer} is limited to ${this.settings.issuerRatePerSecond} calls/s; retry after ${lane.bucket.retryAfterMs()} ms`, true);
@@ -150,8 +152,9 @@ export class IssuerGateway {
       enableSnapshots: false,
     });
     const changed = (state: BreakerState) => () => {
-      const { fires, failures, timeouts, rejects } = breaker.stats;
-      const fields = { issuer, breaker: state, window: { fires, failures, timeouts, rejects } };
+      // Calls refused before the breaker (refusal()) never reach it: its window counts calls sent.
+      const { fires, failures, timeouts } = breaker.stats;
+      const fields = { issuer, breaker: state, window: { fires, failures, timeouts } };
       if (state === 'open') this.logger.warn('issuer breaker opened', fields);
       else this.logger.info(state === 'closed' ? 'issuer breaker closed' : 'issuer breaker half open', fields);
       // A listener's failure is logged, never thrown into the breaker.
