@@ -16,7 +16,8 @@ const dispatcher = new Agent({ keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000
  * A network error or timeout is an UNKNOWN outcome, reported as a retriable error with code OUTCOME_UNKNOWN.
  *
  * undici rather than node:http (or fetch): at 300 lookups/s node:http's request objects and socket plumbing were
- * about a fifth of issuer-aggregation's CPU; undici's request costs about half as much per call (docs/benchmarks.md).
+ * about a fifth of issuer-aggregation's CPU; undici's request, measured alone, costs about half as much per call
+ * (docs/benchmarks.md, session 16).
  */
 export async function callJson<T = any>(
   url: string,
