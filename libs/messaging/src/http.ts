@@ -43,17 +43,7 @@ async function attempt<T>(url: string, method: string, options: { body?: unknown
   const callerSignal = options.signal;
   if (callerSignal?.aborted) return unknownOutcome(abortReason(callerSignal));
 
-  // One controller per call, aborted by our deadline or the caller's signal; `stopped` says which, whatever
-  // error undici then reports.
-  const controller = new AbortController();
-  let stopped: string | undefined;
-  const stop = (reason: string) => {
-    stopped ??= reason;
-    controller.abort();
-  };
-  const timer = setTimeout(() => stop('timed out'), Math.max(0, deadline - Date.now()));
-  const onAbort = () => stop(abortReason(callerSignal!));
-  callerSignal?.addEventListener('abort', onAbort, { once: true });
+  const { signal, dispose } = deadlineSignal(Math.max(0, deadline - Date.now()), () => new DOMException('timed out', 'TimeoutError'), callerSignal);
   try {
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     const response = await request(url, {
@@ -61,7 +51,7 @@ async function attempt<T>(url: string, method: string, options: { body?: unknown
       method: method as 'GET',
       headers: payload === undefined ? undefined : { 'content-type': 'application/json' },
       body: payload,
-      signal: controller.signal,
+      signal,
     });
     const text = await response.body.text();
     let body: any = undefined;
@@ -72,13 +62,34 @@ async function attempt<T>(url: string, method: string, options: { body?: unknown
     }
     return { ok: true, result: { status: response.statusCode, body } };
   } catch (error) {
-    if (stopped !== undefined) return unknownOutcome(stopped);
+    // Stopped by our deadline or the caller: that is the reason, whatever error undici then reports.
+    if (signal.aborted) return unknownOutcome(abortReason(signal));
     const { code, message } = error as { code?: string; message?: string };
     return unknownOutcome(message ?? String(error), code !== undefined && CONNECTION_DROPPED.has(code));
   } finally {
-    clearTimeout(timer);
-    callerSignal?.removeEventListener('abort', onAbort);
+    dispose();
   }
+}
+
+/**
+ * A signal that aborts at `ms` (with `timeoutReason()`, built only then) or when the caller's aborts (with its
+ * reason); `dispose` clears the timer and the listener once the work has settled. AbortSignal.timeout's timer fires
+ * even after the work settled, building an exception each time (a twentieth of issuer-aggregation's CPU at 300
+ * lookups/s), and AbortSignal.any keeps its own books.
+ */
+export function deadlineSignal(ms: number, timeoutReason: () => unknown, callerSignal?: AbortSignal): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(timeoutReason()), ms);
+  const onCallerAbort = () => controller.abort(callerSignal!.reason);
+  if (callerSignal?.aborted) onCallerAbort();
+  else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onCallerAbort);
+    },
+  };
 }
 
 // undici reports a connection closed by the other side as UND_ERR_SOCKET, a reset or a broken pipe as the socket's own code.

@@ -1,6 +1,6 @@
 import CircuitBreaker from 'opossum';
 import { ISSUERS, IssuerCode, PointsweepError } from '@pointsweep/contracts';
-import type { JsonLogger } from '@pointsweep/messaging';
+import { deadlineSignal, type JsonLogger } from '@pointsweep/messaging';
 import type { Connectors } from '../connectors/connectors';
 import type { IssuerPoints, RedemptionReceipt, RedemptionRequest, RefundReceipt, RefundRequest } from '../connectors/issuer-connector';
 import type { IssuerSettings } from '../settings';
@@ -120,20 +120,14 @@ export class IssuerGateway {
   private lane(issuer: IssuerCode, now: () => number): Lane {
     const timeoutMs = this.settings.issuerTimeoutMs;
     // Our own per-call signal aborts the HTTP request at the timeout (opossum's shared abortController would
-    // abort every call in flight on this breaker, not just the one that timed out). A controller and a timer
-    // cleared when the call settles: AbortSignal.timeout's timer fires even after the answer, building an
-    // exception each time (a twentieth of this service's CPU at 300 lookups/s), and AbortSignal.any keeps its own books.
+    // abort every call in flight on this breaker, not just the one that timed out).
     const action = async (call: Call, callerSignal: AbortSignal | undefined): Promise<unknown> => {
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(new DOMException(`${issuer} did not answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
-      const onCallerAbort = () => controller.abort(callerSignal!.reason);
-      if (callerSignal?.aborted) onCallerAbort();
-      else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+      const timeoutReason = () => new DOMException(`${issuer} did not answer within ${timeoutMs} ms`, 'TimeoutError');
+      const { signal, dispose } = deadlineSignal(timeoutMs, timeoutReason, callerSignal);
       try {
-        return await call(controller.signal);
+        return await call(signal);
       } finally {
-        clearTimeout(timer);
-        callerSignal?.removeEventListener('abort', onCallerAbort);
+        dispose();
       }
     };
     const breaker = new CircuitBreaker<[Call, AbortSignal | undefined], unknown>(action, {
