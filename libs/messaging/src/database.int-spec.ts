@@ -1,6 +1,6 @@
-import { DataSource } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
 import { Pool, PoolClient } from 'pg';
-import { openDatabase, ServiceDatabaseClient } from './database';
+import { CLAIMED_BEFORE_SQLSTATE, commitWithNextStatement, openDatabase, ServiceDatabaseClient } from './database';
 import { createTestDatabase } from './scratch-database.int-helper';
 
 // One scratch database for the file: the specs below do not depend on each other's state.
@@ -95,6 +95,112 @@ describe('the statements a service database runs', () => {
     } finally {
       ServiceDatabaseClient.preparedPerConnection = limit;
       await client.end();
+    }
+  });
+});
+
+describe('a transaction on a service database connection', () => {
+  /** Counts the writes that reach the server's socket on the runner's connection from here on (corked writes as one). */
+  const countWrites = async (runner: QueryRunner) => {
+    const client = (await runner.connect()) as ServiceDatabaseClient;
+    type Writer = (...args: unknown[]) => unknown;
+    const stream = (client as unknown as { connection: { stream: { _write: Writer; _writev: Writer } } }).connection.stream;
+    const { _write, _writev } = stream;
+    const counter = { writes: 0, restore: () => Object.assign(stream, { _write, _writev }) };
+    for (const method of ['_write', '_writev'] as const) {
+      const original = stream[method];
+      stream[method] = function counted(this: unknown, ...args: unknown[]) {
+        counter.writes++;
+        return original.apply(this, args);
+      };
+    }
+    return counter;
+  };
+  const rowsOf = async (table: string) => (await dataSource.query(`SELECT n FROM svc.${table} ORDER BY n`) as { n: number }[]).map((r) => r.n);
+
+  beforeAll(async () => {
+    await dataSource.query('CREATE TABLE svc.pipelined (n int PRIMARY KEY)');
+  });
+
+  it('sends BEGIN with the first statement and COMMIT with the last, and commits what the statements wrote', async () => {
+    const runner = dataSource.createQueryRunner();
+    const counter = await countWrites(runner);
+    try {
+      await runner.startTransaction();
+      await runner.query('INSERT INTO pipelined VALUES ($1)', [1]);
+      await commitWithNextStatement(runner);
+      await runner.query('INSERT INTO pipelined VALUES ($1)', [2]);
+      await runner.commitTransaction();
+      // two round trips for four statements: BEGIN with the first insert, the second insert with COMMIT
+      expect(counter.writes).toBe(2);
+    } finally {
+      counter.restore();
+      await runner.release();
+    }
+    expect(await rowsOf('pipelined')).toEqual(expect.arrayContaining([1, 2]));
+  });
+
+  it('rolls back the whole transaction when the statement sent with COMMIT fails, and refuses to call that a commit', async () => {
+    const runner = dataSource.createQueryRunner();
+    try {
+      await runner.startTransaction();
+      await runner.query('INSERT INTO pipelined VALUES ($1)', [10]);
+      await commitWithNextStatement(runner);
+      await expect(runner.query('SELECT inbox_claimed_all($1, $2)', [0, 1])).rejects.toMatchObject({ code: CLAIMED_BEFORE_SQLSTATE });
+      await expect(runner.commitTransaction()).rejects.toThrow(/rolled back/);
+    } finally {
+      await runner.release();
+    }
+    expect(await rowsOf('pipelined')).not.toContain(10);
+  });
+
+  it('ends a transaction whose carrying statement failed with a rollback that needs no round trip, leaving the connection usable', async () => {
+    const runner = dataSource.createQueryRunner();
+    try {
+      await runner.startTransaction();
+      await runner.query('INSERT INTO pipelined VALUES ($1)', [20]);
+      await commitWithNextStatement(runner);
+      await expect(runner.query('INSERT INTO pipelined VALUES ($1)', [20])).rejects.toThrow(/duplicate key/);
+      const counter = await countWrites(runner);
+      await runner.rollbackTransaction();
+      counter.restore();
+      expect(counter.writes).toBe(0);
+      // the next statement runs outside any transaction: another connection sees it at once
+      await runner.query('INSERT INTO pipelined VALUES ($1)', [21]);
+    } finally {
+      await runner.release();
+    }
+    const rows = await rowsOf('pipelined');
+    expect(rows).not.toContain(20);
+    expect(rows).toContain(21);
+  });
+
+  it('sends nothing for a transaction with no statement in it', async () => {
+    const runner = dataSource.createQueryRunner();
+    const counter = await countWrites(runner);
+    try {
+      await runner.startTransaction();
+      await runner.commitTransaction();
+      await runner.startTransaction();
+      await runner.rollbackTransaction();
+      expect(counter.writes).toBe(0);
+    } finally {
+      counter.restore();
+      await runner.release();
+    }
+  });
+
+  it('does not carry a transaction begun and abandoned into the connection\'s next use', async () => {
+    const single = await openDatabase({ url: database.url, schema: 'svc', migrations: [], poolSize: 1 });
+    try {
+      const abandoned = single.createQueryRunner();
+      await abandoned.startTransaction();
+      await abandoned.release();
+      // the pool's only connection again: its statement commits by itself, so another connection sees it
+      await single.query('INSERT INTO pipelined VALUES ($1)', [30]);
+      expect(await rowsOf('pipelined')).toContain(30);
+    } finally {
+      await single.destroy();
     }
   });
 });

@@ -1,4 +1,4 @@
-import { Client, ClientConfig } from 'pg';
+import { Client, ClientConfig, Pool } from 'pg';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 
 export interface DatabaseOptions {
@@ -26,12 +26,25 @@ export class ServiceDatabaseClient extends Client {
   static preparedPerConnection = 200;
   /** The statement names this connection has prepared. */
   readonly prepared = new Set<string>();
+  /** A transaction's START TRANSACTION, held back to go out with its first statement (pipelined, one round trip). */
+  beginHeld = false;
+  /** Set by commitWithNextStatement: the next statement goes out with COMMIT right behind it. */
+  commitArmed = false;
+  /** The answer to a COMMIT already sent: what the transaction's own COMMIT or ROLLBACK then gets. */
+  endSent?: Promise<unknown>;
 
   constructor(config?: string | ClientConfig) {
     super(config);
     this.on('error', () => {
       if (this.listenerCount('error') === 1) ServiceDatabaseClient.unheardErrors++;
     });
+  }
+
+  /** Forgets a transaction that was begun and never used (a connection back in the pool starts clean). */
+  startClean(): void {
+    this.beginHeld = false;
+    this.commitArmed = false;
+    this.endSent = undefined;
   }
 }
 
@@ -48,23 +61,104 @@ function statementName(text: string): string | undefined {
   return name;
 }
 
+const unnamedQuery = Client.prototype.query as (this: Client, ...args: unknown[]) => unknown;
+
 /**
  * A parameterized statement runs as a named prepared statement, so the server parses it once per connection
  * instead of on every call, and may keep its plan. Statements without parameters (BEGIN, COMMIT, several
- * statements in one text) keep the simple protocol. Set on the prototype to keep pg's overloaded signature.
+ * statements in one text) keep the simple protocol.
  */
-const unnamedQuery = Client.prototype.query as (this: Client, ...args: unknown[]) => unknown;
-(ServiceDatabaseClient.prototype as unknown as { query: unknown }).query = function preparedQuery(this: ServiceDatabaseClient, ...args: unknown[]): unknown {
+function sendStatement(client: ServiceDatabaseClient, args: unknown[]): unknown {
   const [text, values, callback] = args;
   if (typeof text === 'string' && Array.isArray(values) && values.length > 0) {
     const name = statementName(text);
-    if (name !== undefined && (this.prepared.has(name) || this.prepared.size < ServiceDatabaseClient.preparedPerConnection)) {
-      this.prepared.add(name);
-      return unnamedQuery.call(this, { name, text, values }, undefined, callback);
+    if (name !== undefined && (client.prepared.has(name) || client.prepared.size < ServiceDatabaseClient.preparedPerConnection)) {
+      client.prepared.add(name);
+      return unnamedQuery.call(client, { name, text, values }, undefined, callback);
     }
   }
-  return unnamedQuery.apply(this, args);
+  return unnamedQuery.apply(client, args);
+}
+
+/** TypeORM's own texts for a transaction's start and end. */
+const BEGIN = 'START TRANSACTION';
+const ENDS = new Set(['COMMIT', 'ROLLBACK']);
+
+function commandResult(command: string): object {
+  return { command, rowCount: null, oid: null, rows: [], fields: [] };
+}
+
+/**
+ * Every statement of a transaction used to be a round trip of its own, and on this machine each is a pair of
+ * process wake-ups, most of what a short transaction costs. The pool's connections run in pipeline mode, so
+ * START TRANSACTION waits and goes out in one write with the transaction's first statement, and COMMIT (when armed
+ * by commitWithNextStatement) right behind its last. An empty transaction never reaches the server.
+ * Set on the prototype to keep pg's overloaded signature.
+ */
+(ServiceDatabaseClient.prototype as unknown as { query: unknown }).query = function pipelinedQuery(this: ServiceDatabaseClient, ...args: unknown[]): unknown {
+  const [text, values, callback] = args;
+  const bare = typeof text === 'string' && callback === undefined && (values === undefined || (Array.isArray(values) && values.length === 0));
+  if (bare && text === BEGIN) {
+    this.startClean();
+    this.beginHeld = true;
+    return Promise.resolve(commandResult('BEGIN'));
+  }
+  if (bare && ENDS.has(text)) {
+    if (this.beginHeld) {
+      this.startClean();
+      return Promise.resolve(commandResult(text));
+    }
+    if (this.endSent) {
+      const sent = this.endSent;
+      this.startClean();
+      // The server's answer to the COMMIT says which it was; a caller asking for the other is told.
+      return sent.then((answer) => {
+        const ended = (answer as { command?: string }).command;
+        if (ended !== (text === 'COMMIT' ? 'COMMIT' : 'ROLLBACK')) {
+          throw new Error(text === 'COMMIT' ? 'the transaction was rolled back: a statement in it failed' : 'the transaction had already committed');
+        }
+        return answer;
+      });
+    }
+    // Armed, but the transaction ended without the statement that was to carry the COMMIT.
+    this.commitArmed = false;
+  }
+  if (!this.beginHeld && !this.commitArmed) return sendStatement(this, args);
+  const stream = (this as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+  stream?.cork?.();
+  try {
+    const begun = this.beginHeld ? (unnamedQuery.call(this, BEGIN) as Promise<unknown>) : undefined;
+    this.beginHeld = false;
+    const result = sendStatement(this, args) as Promise<unknown> | undefined;
+    if (this.commitArmed) {
+      this.commitArmed = false;
+      const committed = unnamedQuery.call(this, 'COMMIT') as Promise<unknown>;
+      // Whoever ends the transaction awaits it; until then its failure is not unhandled.
+      committed.catch(() => undefined);
+      this.endSent = committed;
+    }
+    if (!begun) return result;
+    // A BEGIN the server refused makes the statement behind it fail too (it only happens with a broken connection).
+    if (!result) return void begun.catch(() => undefined);
+    return begun.then(() => result, (error: unknown) => {
+      result.catch(() => undefined);
+      throw error;
+    });
+  } finally {
+    stream?.uncork?.();
+  }
 };
+
+/**
+ * Arms the runner's connection so that its next statement, the transaction's last, goes out with COMMIT right behind
+ * it: the caller then commits (or rolls back) as usual and gets that COMMIT's answer without another round trip.
+ * The statement must itself fail whenever the transaction must not commit — after a failed statement the server
+ * turns the COMMIT into a rollback — and nothing else may run on the connection before it.
+ */
+export async function commitWithNextStatement(runner: QueryRunner): Promise<void> {
+  const client = await runner.connect();
+  if (client instanceof ServiceDatabaseClient) client.commitArmed = true;
+}
 
 /**
  * A connection to the service's database of its own, outside the pool, with the pool's settings (its schema): for
@@ -92,12 +186,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<DataSource
     schema: options.schema,
     synchronize: false,
     migrationsRun: false,
-    migrations: [MessagingTables1764000000000, MessagingRetention1764300000000, ...options.migrations],
+    migrations: [MessagingTables1764000000000, MessagingRetention1764300000000, MessagingClaimGuard1796515200000, ...options.migrations],
     migrationsTableName: 'migrations',
-    extra: { max: options.poolSize ?? 10, options: `-c search_path=${options.schema}`, Client: ServiceDatabaseClient },
+    extra: { max: options.poolSize ?? 10, options: `-c search_path=${options.schema}`, Client: ServiceDatabaseClient, pipeline: true },
     logging: false,
   });
   await dataSource.initialize();
+  (dataSource.driver as unknown as { master: Pool }).master.on('acquire', (client) => (client as unknown as ServiceDatabaseClient).startClean?.());
   await dataSource.runMigrations({ transaction: 'each' });
   return dataSource;
 }
@@ -164,5 +259,32 @@ export class MessagingRetention1764300000000 implements MigrationInterface {
     await q.query(`DROP INDEX IF EXISTS ${s}.outbox_published_at`);
     await q.query(`DROP INDEX IF EXISTS ${s}.inbox_processed_at`);
     await q.query(`ALTER TABLE ${s}.inbox DROP COLUMN IF EXISTS content_digest`);
+  }
+}
+
+/** SQLSTATE of inbox_claimed_all's refusal: a message claimed together with others had been seen before. */
+export const CLAIMED_BEFORE_SQLSTATE = 'PS409';
+
+/**
+ * inbox_claimed_all(claimed, expected) fails the statement (and so the transaction) unless every message was claimed
+ * now: the statement that claims a transaction's messages can then go out with COMMIT right behind it.
+ */
+export class MessagingClaimGuard1796515200000 implements MigrationInterface {
+  name = 'MessagingClaimGuard1796515200000';
+
+  async up(q: QueryRunner): Promise<void> {
+    const s = schemaOf(q);
+    await q.query(`
+      CREATE FUNCTION ${s}.inbox_claimed_all(claimed bigint, expected bigint) RETURNS bigint LANGUAGE plpgsql AS $$
+      BEGIN
+        IF claimed <> expected THEN
+          RAISE EXCEPTION 'only % of % messages claimed: the others were seen before', claimed, expected USING ERRCODE = '${CLAIMED_BEFORE_SQLSTATE}';
+        END IF;
+        RETURN claimed;
+      END $$`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP FUNCTION ${schemaOf(q)}.inbox_claimed_all(bigint, bigint)`);
   }
 }
