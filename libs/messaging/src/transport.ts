@@ -7,6 +7,7 @@ import { EntityManager, QueryRunner } from 'typeorm';
 import { lastValueFrom, Observable, throwError } from 'rxjs';
 import { ErrorCodes, isRetriable, MessageDefinition, MessageEnvelope, PointsweepError, ReplyPayload } from '@pointsweep/contracts';
 import { ConsumerLoop } from './consumer-loop';
+import { CLAIMED_BEFORE_SQLSTATE, commitWithNextStatement } from './database';
 import { crashPoint } from './crash-point';
 import { buildReply, contentDigest, EnvelopeRefused, MAX_MESSAGE_BYTES, MessageErrorCodes, parseEnvelope, parsePayload } from './envelopes';
 import { MessageContext, TransactionWork } from './message-context';
@@ -408,9 +409,9 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
         await begin();
         await work.flush();
         const out = [...this.outputsOf(answered.map((a) => a.ran)), ...work.pending];
-        const claimed = await this.claimInboxWriting(answered.map((a) => a.ready), out, (sql, parameters) => runner.query(sql, parameters));
-        if (claimed.size < answered.length) throw new Error('a side-by-side message was seen before');
         for (const a of answered) crashPoint(`before-commit:${a.ready.envelope.type}`);
+        // Fails, and the transaction with it, if a side-by-side message was seen before.
+        await this.claimInboxCommitting(answered.map((a) => a.ready), out, runner);
         await runner.commitTransaction();
         wrote = out.length > 0;
         for (const a of answered) this.runtime.processed.inc({ type: a.ready.envelope.type, outcome: 'ok' });
@@ -491,36 +492,40 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     let wrote = false;
     await this.runtime.dataSource.transaction(async (tx) => {
       const out = await this.runHandlers(group, tx, acceptedAt);
-      const claimed = await this.claimInboxWriting(group, out, (sql, parameters) => tx.query(sql, parameters));
-      if (claimed.size < group.length) throw new Error('a message of the group was seen before');
       for (const r of group) crashPoint(`before-commit:${r.envelope.type}`);
+      // Fails, and the transaction with it, if a message of the group was seen before.
+      await this.claimInboxCommitting(group, out, tx.queryRunner!);
       wrote = out.length > 0;
     });
     if (wrote) this.runtime.relay.kick();
   }
 
   /**
-   * Claims the messages' ids in the inbox and writes the outbox rows, in one statement; returns the ids claimed now
-   * (not seen before). The outbox rows are written either way: a caller that did not claim them all rolls back.
+   * Claims the messages' ids in the inbox and writes the outbox rows, in one statement that goes out with COMMIT
+   * right behind it (commitWithNextStatement). It fails unless every id is claimed now — one seen before is a
+   * redelivery or a reused id (SQLSTATE CLAIMED_BEFORE_SQLSTATE) — and the server then rolls the transaction back.
+   * The caller ends the transaction as usual: commit after success, rollback after a failure.
    */
-  private async claimInboxWriting(group: Pick<Ready, 'envelope'>[], out: PendingMessage[], query: InboxQuery): Promise<Set<string>> {
+  private async claimInboxCommitting(group: Pick<Ready, 'envelope'>[], out: PendingMessage[], runner: QueryRunner): Promise<void> {
     const values: unknown[] = [this.options.groupId];
     const rows = group.map((r) => {
       values.push(r.envelope.id, r.envelope.type, contentDigest(r.envelope));
       const b = values.length - 3;
       return `($1, $${b + 1}, $${b + 2}, 'processed', $${b + 3})`;
     });
+    values.push(group.length);
+    const expected = values.length;
     const outbox = out.length > 0 ? outboxValuesOf(out, values.length + 1) : undefined;
     if (outbox) values.push(...outbox.values);
-    const claimedRows = await query(
+    await commitWithNextStatement(runner);
+    await runner.query(
       `WITH claimed AS (
          INSERT INTO inbox (consumer, message_id, message_type, outcome, content_digest) VALUES ${rows.join(', ')}
          ON CONFLICT (consumer, message_id) DO NOTHING RETURNING message_id)
        ${outbox ? `, written AS (INSERT INTO ${OUTBOX_COLUMNS} ${outbox.sql})` : ''}
-       SELECT message_id FROM claimed`,
+       SELECT inbox_claimed_all(count(*), $${expected}) FROM claimed`,
       values,
     );
-    return new Set(claimedRows.map((r) => String(r.message_id)));
   }
 
   /**
@@ -618,14 +623,16 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
         throw error;
       }
       await begin();
-      const claimed = await this.claimInboxWriting([{ envelope }], out, (sql, parameters) => runner.query(sql, parameters));
-      if (claimed.size === 0) {
-        // Roll back first: the outbox rows written beside the claim are not this message's to send.
+      crashPoint(`before-commit:${envelope.type}`);
+      try {
+        await this.claimInboxCommitting([{ envelope }], out, runner);
+      } catch (error) {
+        if ((error as { code?: string }).code !== CLAIMED_BEFORE_SQLSTATE) throw error;
+        // Rolled back first (the outbox rows written beside the claim are not this message's to send).
         await runner.rollbackTransaction();
         await seenBefore();
         return;
       }
-      crashPoint(`before-commit:${envelope.type}`);
       await runner.commitTransaction();
       wrote = out.length > 0;
     } catch (error) {
