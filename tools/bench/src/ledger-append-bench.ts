@@ -57,7 +57,7 @@ function dbUrl(adminUrl: string, database: string): string {
   return u.toString();
 }
 
-async function recreateScratch(o: LedgerAppendOptions): Promise<string> {
+export async function recreateScratch(o: LedgerAppendOptions): Promise<string> {
   if (!/^[a-z_][a-z0-9_]*$/.test(o.scratchDatabase) || !o.scratchDatabase.includes('scratch')) {
     throw new Error(`refusing scratch database name ${o.scratchDatabase}: it must be a plain name containing "scratch"`);
   }
@@ -158,10 +158,14 @@ export async function runLedgerAppendBench(partial: Partial<LedgerAppendOptions>
       ratio: (batched?.perSecond ?? perSecond) / pg.perSecond,
     };
   } finally {
-    const admin = new Client({ connectionString: o.adminUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${o.scratchDatabase}" WITH (FORCE)`).finally(() => admin.end());
+    await dropScratch(o);
   }
+}
+
+export async function dropScratch(o: Pick<LedgerAppendOptions, 'adminUrl' | 'scratchDatabase'>): Promise<void> {
+  const admin = new Client({ connectionString: o.adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${o.scratchDatabase}" WITH (FORCE)`).finally(() => admin.end());
 }
 
 export function ledgerAppendMarkdown(r: LedgerAppendResult, command: string): string {

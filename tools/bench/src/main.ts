@@ -2,13 +2,14 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LEDGER_APPEND_OPTIONS, ledgerAppendMarkdown, runLedgerAppendBench } from './ledger-append-bench';
+import { roundTripMarkdown, runRoundTripBench } from './transaction-round-trips';
 import { stackProcessMatchers } from './proc-sampler';
 import { appendToBenchmarks, benchMarkdown } from './report';
 import { BenchOptions, DEFAULT_BENCH_OPTIONS, runBench } from './run-bench';
 import { SERVICE_NAMES } from './lag-sampler';
 import { CHAOS_VICTIMS, ChaosVictim, chaosMarkdown, DEFAULT_CHAOS_VICTIMS, runChaos } from './chaos';
 
-const USAGE = `npm run bench -- [load|ledger-append|all|chaos] [options]     (npm run chaos -- … is chaos)
+const USAGE = `npm run bench -- [load|ledger-append|round-trips|all|chaos] [options]     (npm run chaos -- … is chaos)
 
   load (default): the launch-day load against the running \`npm start\` stack, then the ledger audit
     --people N            simulated people (${DEFAULT_BENCH_OPTIONS.people})
@@ -45,6 +46,11 @@ const USAGE = `npm run bench -- [load|ledger-append|all|chaos] [options]     (np
     --seconds S           per variant (${DEFAULT_LEDGER_APPEND_OPTIONS.seconds})
     --batch N             journals per transaction in the batched variant, 0 to skip (${DEFAULT_LEDGER_APPEND_OPTIONS.batch})
     --pg-admin URL        maintenance database URL (${DEFAULT_LEDGER_APPEND_OPTIONS.adminUrl})
+  round-trips: the transport's transaction on one connection, pipelined (BEGIN and COMMIT ride with statements)
+    against one statement per round trip, in alternating slices: transactions/s, CPU per transaction here and in
+    the server's backend
+    --seconds S           per variant (15)
+    --pg-admin URL        maintenance database URL (${DEFAULT_LEDGER_APPEND_OPTIONS.adminUrl})
   all: ledger-append, then load
   chaos: the load at a moderate rate (defaults 300 people, 120 s, ramp 10 s, concurrency 100) while processes of the
     running \`npm start\` stack are killed with SIGKILL at random moments (it starts them again); then the audit.
@@ -80,7 +86,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const mode = positionals[0] ?? 'load';
-  if (!['load', 'ledger-append', 'all', 'chaos'].includes(mode)) {
+  if (!['load', 'ledger-append', 'round-trips', 'all', 'chaos'].includes(mode)) {
     console.error(USAGE);
     return 2;
   }
@@ -113,6 +119,14 @@ async function main(): Promise<number> {
     const md = ledgerAppendMarkdown(result, command);
     console.log(`\n${md}`);
     if (!values['no-docs']) appendToBenchmarks(docs, md);
+  }
+
+  if (mode === 'round-trips') {
+    const result = await runRoundTripBench({ seconds: num(values.seconds, 'seconds') ?? 15, adminUrl: values['pg-admin'] ?? DEFAULT_LEDGER_APPEND_OPTIONS.adminUrl }, log);
+    const md = roundTripMarkdown(result, command);
+    console.log(`\n${md}`);
+    if (!values['no-docs']) appendToBenchmarks(docs, md);
+    return 0;
   }
 
   const benchOptions = (defaults: Partial<BenchOptions>): Partial<BenchOptions> => ({
