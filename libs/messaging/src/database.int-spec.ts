@@ -1,6 +1,6 @@
 import { DataSource, QueryRunner } from 'typeorm';
 import { Pool, PoolClient } from 'pg';
-import { CLAIMED_BEFORE_SQLSTATE, commitWithNextStatement, openDatabase, ServiceDatabaseClient } from './database';
+import { CLAIMED_BEFORE_SQLSTATE, openDatabase, queryCommitting, ServiceDatabaseClient } from './database';
 import { createTestDatabase } from './scratch-database.int-helper';
 
 // One scratch database for the file: the specs below do not depend on each other's state.
@@ -128,8 +128,7 @@ describe('a transaction on a service database connection', () => {
     try {
       await runner.startTransaction();
       await runner.query('INSERT INTO pipelined VALUES ($1)', [1]);
-      await commitWithNextStatement(runner);
-      await runner.query('INSERT INTO pipelined VALUES ($1)', [2]);
+      await queryCommitting(runner, 'INSERT INTO pipelined VALUES ($1)', [2]);
       await runner.commitTransaction();
       // two round trips for four statements: BEGIN with the first insert, the second insert with COMMIT
       expect(counter.writes).toBe(2);
@@ -145,8 +144,7 @@ describe('a transaction on a service database connection', () => {
     try {
       await runner.startTransaction();
       await runner.query('INSERT INTO pipelined VALUES ($1)', [10]);
-      await commitWithNextStatement(runner);
-      await expect(runner.query('SELECT inbox_claimed_all($1, $2)', [0, 1])).rejects.toMatchObject({ code: CLAIMED_BEFORE_SQLSTATE });
+      await expect(queryCommitting(runner, 'SELECT inbox_claimed_all($1, $2)', [0, 1])).rejects.toMatchObject({ code: CLAIMED_BEFORE_SQLSTATE });
       await expect(runner.commitTransaction()).rejects.toThrow(/rolled back/);
     } finally {
       await runner.release();
@@ -159,8 +157,7 @@ describe('a transaction on a service database connection', () => {
     try {
       await runner.startTransaction();
       await runner.query('INSERT INTO pipelined VALUES ($1)', [20]);
-      await commitWithNextStatement(runner);
-      await expect(runner.query('INSERT INTO pipelined VALUES ($1)', [20])).rejects.toThrow(/duplicate key/);
+      await expect(queryCommitting(runner, 'INSERT INTO pipelined VALUES ($1)', [20])).rejects.toThrow(/duplicate key/);
       const counter = await countWrites(runner);
       await runner.rollbackTransaction();
       counter.restore();
@@ -173,6 +170,20 @@ describe('a transaction on a service database connection', () => {
     const rows = await rowsOf('pipelined');
     expect(rows).not.toContain(20);
     expect(rows).toContain(21);
+  });
+
+  it('sends no COMMIT behind a statement whose values could fail before reaching the server, so its failure rolls back', async () => {
+    const runner = dataSource.createQueryRunner();
+    const unsendable = { toPostgres: () => { throw new Error('cannot be sent'); } };
+    try {
+      await runner.startTransaction();
+      await runner.query('INSERT INTO pipelined VALUES ($1)', [40]);
+      await expect(queryCommitting(runner, 'INSERT INTO pipelined VALUES ($1)', [unsendable])).rejects.toThrow(/cannot be sent/);
+      await runner.rollbackTransaction();
+    } finally {
+      await runner.release();
+    }
+    expect(await rowsOf('pipelined')).not.toContain(40);
   });
 
   it('sends nothing for a transaction with no statement in it', async () => {

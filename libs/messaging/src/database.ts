@@ -1,5 +1,8 @@
-import { Client, ClientConfig, Pool } from 'pg';
+import { Client, ClientConfig, Pool, QueryResult } from 'pg';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import { JsonLogger } from './logger';
+
+const databaseLog = new JsonLogger('database');
 
 export interface DatabaseOptions {
   url: string;
@@ -22,13 +25,15 @@ function quoteIdent(name: string): string {
 export class ServiceDatabaseClient extends Client {
   /** Errors reported on connections nobody else was listening to (a gauge of server restarts survived). */
   static unheardErrors = 0;
+  /** Rollbacks asked for after the server had committed (a caller's mistake; never expected). */
+  static rollbacksAfterCommit = 0;
   /** Distinct statements one connection keeps prepared; the rest (rare shapes, e.g. odd batch sizes) run unnamed. */
   static preparedPerConnection = 200;
   /** The statement names this connection has prepared. */
   readonly prepared = new Set<string>();
   /** A transaction's START TRANSACTION, held back to go out with its first statement (pipelined, one round trip). */
   beginHeld = false;
-  /** Set by commitWithNextStatement: the next statement goes out with COMMIT right behind it. */
+  /** Set by queryCommitting: the next statement goes out with COMMIT right behind it. */
   commitArmed = false;
   /** The answer to a COMMIT already sent: what the transaction's own COMMIT or ROLLBACK then gets. */
   endSent?: Promise<unknown>;
@@ -92,7 +97,7 @@ function commandResult(command: string): object {
  * Every statement of a transaction used to be a round trip of its own, and on this machine each is a pair of
  * process wake-ups, most of what a short transaction costs. The pool's connections run in pipeline mode, so
  * START TRANSACTION waits and goes out in one write with the transaction's first statement, and COMMIT (when armed
- * by commitWithNextStatement) right behind its last. An empty transaction never reaches the server.
+ * by queryCommitting) right behind its last. An empty transaction never reaches the server.
  * Set on the prototype to keep pg's overloaded signature.
  */
 (ServiceDatabaseClient.prototype as unknown as { query: unknown }).query = function pipelinedQuery(this: ServiceDatabaseClient, ...args: unknown[]): unknown {
@@ -115,7 +120,11 @@ function commandResult(command: string): object {
       return sent.then((answer) => {
         const ended = (answer as { command?: string }).command;
         if (ended !== (text === 'COMMIT' ? 'COMMIT' : 'ROLLBACK')) {
-          throw new Error(text === 'COMMIT' ? 'the transaction was rolled back: a statement in it failed' : 'the transaction had already committed');
+          if (text === 'COMMIT') throw new Error('the transaction was rolled back: a statement in it failed');
+          // Callers swallow a failed rollback; this one means work committed that its caller meant to undo.
+          ServiceDatabaseClient.rollbacksAfterCommit++;
+          databaseLog.error('a rollback was asked for after the server had committed the transaction');
+          throw new Error('the transaction had already committed');
         }
         return answer;
       });
@@ -149,15 +158,27 @@ function commandResult(command: string): object {
   }
 };
 
+/** Values that cannot fail to bind on the client side, where the server never sees the statement. */
+function plainValue(value: unknown): boolean {
+  return value === null || ['string', 'number', 'boolean'].includes(typeof value) || value instanceof Date || Buffer.isBuffer(value);
+}
+
 /**
- * Arms the runner's connection so that its next statement, the transaction's last, goes out with COMMIT right behind
- * it: the caller then commits (or rolls back) as usual and gets that COMMIT's answer without another round trip.
- * The statement must itself fail whenever the transaction must not commit — after a failed statement the server
- * turns the COMMIT into a rollback — and nothing else may run on the connection before it.
+ * Runs the transaction's last statement with COMMIT right behind it, in one write: the caller then commits (or rolls
+ * back) as usual and gets that COMMIT's answer without another round trip. The statement must itself fail whenever
+ * the transaction must not commit — after a failed statement the server turns the COMMIT into a rollback. Armed and
+ * sent in one tick, so no other statement on the connection can take the COMMIT; only plain values, so the statement
+ * cannot fail on the client after the COMMIT went out. Outside a top-level transaction it is a plain statement.
  */
-export async function commitWithNextStatement(runner: QueryRunner): Promise<void> {
+export async function queryCommitting(runner: QueryRunner, sql: string, parameters: unknown[]): Promise<Record<string, unknown>[]> {
   const client = await runner.connect();
-  if (client instanceof ServiceDatabaseClient) client.commitArmed = true;
+  const depth = (runner as unknown as { transactionDepth?: number }).transactionDepth;
+  if (!(client instanceof ServiceDatabaseClient) || !runner.isTransactionActive || depth !== 1 || !parameters.every(plainValue)) {
+    return runner.query(sql, parameters);
+  }
+  client.commitArmed = true;
+  const result = client.query(sql, parameters) as unknown as Promise<QueryResult<Record<string, unknown>>>;
+  return (await result).rows;
 }
 
 /**

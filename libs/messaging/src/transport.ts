@@ -7,7 +7,7 @@ import { EntityManager, QueryRunner } from 'typeorm';
 import { lastValueFrom, Observable, throwError } from 'rxjs';
 import { ErrorCodes, isRetriable, MessageDefinition, MessageEnvelope, PointsweepError, ReplyPayload } from '@pointsweep/contracts';
 import { ConsumerLoop } from './consumer-loop';
-import { CLAIMED_BEFORE_SQLSTATE, commitWithNextStatement } from './database';
+import { CLAIMED_BEFORE_SQLSTATE, queryCommitting } from './database';
 import { crashPoint } from './crash-point';
 import { buildReply, contentDigest, EnvelopeRefused, MAX_MESSAGE_BYTES, MessageErrorCodes, parseEnvelope, parsePayload } from './envelopes';
 import { MessageContext, TransactionWork } from './message-context';
@@ -502,7 +502,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
 
   /**
    * Claims the messages' ids in the inbox and writes the outbox rows, in one statement that goes out with COMMIT
-   * right behind it (commitWithNextStatement). It fails unless every id is claimed now — one seen before is a
+   * right behind it (queryCommitting). It fails unless every id is claimed now — one seen before is a
    * redelivery or a reused id (SQLSTATE CLAIMED_BEFORE_SQLSTATE) — and the server then rolls the transaction back.
    * The caller ends the transaction as usual: commit after success, rollback after a failure.
    */
@@ -517,8 +517,8 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
     const expected = values.length;
     const outbox = out.length > 0 ? outboxValuesOf(out, values.length + 1) : undefined;
     if (outbox) values.push(...outbox.values);
-    await commitWithNextStatement(runner);
-    await runner.query(
+    await queryCommitting(
+      runner,
       `WITH claimed AS (
          INSERT INTO inbox (consumer, message_id, message_type, outcome, content_digest) VALUES ${rows.join(', ')}
          ON CONFLICT (consumer, message_id) DO NOTHING RETURNING message_id)

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { commitWithNextStatement, openDatabase } from '@pointsweep/messaging';
+import { existsSync, readFileSync } from 'node:fs';
+import { openDatabase, queryCommitting } from '@pointsweep/messaging';
 import { DEFAULT_LEDGER_APPEND_OPTIONS, dropScratch, recreateScratch } from './ledger-append-bench';
 import { machineSize } from './report';
 
@@ -13,6 +13,7 @@ interface Variant {
   transactions: number;
   ms: number;
   nodeCpuMs: number;
+  /** NaN when the server's backend is not a process on this box (e.g. PostgreSQL in a container). */
   backendCpuMs: number;
 }
 
@@ -25,8 +26,9 @@ export interface RoundTripResult {
 const SCRATCH = 'pointsweep_round_trip_scratch';
 const SLICE_MS = 1000;
 
-/** CPU time of a process so far, from /proc (the server is on the same box). */
-function processCpuMs(pid: number): number {
+/** CPU time of the server's backend so far, from /proc; undefined unless the pid is a PostgreSQL process here. */
+function backendCpuMs(pid: number): number | undefined {
+  if (!existsSync(`/proc/${pid}/comm`) || !readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres')) return undefined;
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
@@ -53,8 +55,8 @@ export async function runRoundTripBench(options: RoundTripOptions, log: (line: s
       await runner.startTransaction();
       await runner.query('INSERT INTO handled (person, n) VALUES ($1, $2)', [`person-${n}`, n]);
       await runner.query('UPDATE handled SET n = n + 1 WHERE person = $1', [`person-${n}`]);
-      await commitWithNextStatement(runner);
-      await runner.query(
+      await queryCommitting(
+        runner,
         `WITH claimed AS (
            INSERT INTO inbox (consumer, message_id, message_type, outcome, content_digest) VALUES ('bench', $1, 'Bench', 'processed', 'd')
            ON CONFLICT DO NOTHING RETURNING message_id),
@@ -71,7 +73,7 @@ export async function runRoundTripBench(options: RoundTripOptions, log: (line: s
         client.pipeline = pipeline;
         const started = Date.now();
         const cpu = process.cpuUsage();
-        const backend = processCpuMs(pid);
+        const backend = backendCpuMs(pid) ?? NaN;
         while (Date.now() - started < SLICE_MS) {
           await transaction(n++);
           variant.transactions++;
@@ -79,7 +81,7 @@ export async function runRoundTripBench(options: RoundTripOptions, log: (line: s
         const used = process.cpuUsage(cpu);
         variant.ms += Date.now() - started;
         variant.nodeCpuMs += (used.user + used.system) / 1000;
-        variant.backendCpuMs += processCpuMs(pid) - backend;
+        variant.backendCpuMs += (backendCpuMs(pid) ?? NaN) - backend;
       }
     }
     await runner.release();
@@ -92,7 +94,7 @@ export async function runRoundTripBench(options: RoundTripOptions, log: (line: s
 
 export function roundTripMarkdown(r: RoundTripResult, command: string): string {
   const row = (name: string, v: Variant) =>
-    `| ${name} | ${Math.round((v.transactions * 1000) / v.ms)} | ${((v.nodeCpuMs * 1000) / v.transactions).toFixed(0)} | ${((v.backendCpuMs * 1000) / v.transactions).toFixed(0)} |`;
+    `| ${name} | ${Math.round((v.transactions * 1000) / v.ms)} | ${((v.nodeCpuMs * 1000) / v.transactions).toFixed(0)} | ${Number.isNaN(v.backendCpuMs) ? 'not on this box' : ((v.backendCpuMs * 1000) / v.transactions).toFixed(0)} |`;
   return [
     `### Transaction round trips — ${new Date().toISOString()}`,
     '',
