@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { DataSource, QueryRunner } from 'typeorm';
+import { MessageEnvelope } from '@pointsweep/contracts';
 import { Pool, PoolClient } from 'pg';
 import { CLAIMED_BEFORE_SQLSTATE, openDatabase, queryCommitting, ServiceDatabaseClient } from './database';
 import { createTestDatabase } from './scratch-database.int-helper';
+import { writeToOutbox } from './outbox';
 
 // One scratch database for the file: the specs below do not depend on each other's state.
 let database: { url: string; drop(): Promise<void> };
@@ -184,6 +187,19 @@ describe('a transaction on a service database connection', () => {
       await runner.release();
     }
     expect(await rowsOf('pipelined')).not.toContain(40);
+  });
+
+  it('writes outbox rows that end a transaction with its COMMIT, in one write with BEGIN when they are its only statement', async () => {
+    const id = randomUUID();
+    let counter: Awaited<ReturnType<typeof countWrites>> | undefined;
+    await dataSource.transaction(async (tx) => {
+      counter = await countWrites(tx.queryRunner!);
+      const envelope = { id, key: 'person-1', type: 'Probe' } as unknown as MessageEnvelope;
+      await writeToOutbox(tx, [{ topic: 'probe', envelope }], { last: true });
+    });
+    counter!.restore();
+    expect(counter!.writes).toBe(1);
+    expect(await dataSource.query('SELECT topic FROM svc.outbox WHERE message_id = $1', [id])).toEqual([{ topic: 'probe' }]);
   });
 
   it('sends nothing for a transaction with no statement in it', async () => {

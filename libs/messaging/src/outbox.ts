@@ -4,7 +4,7 @@ import { MessageEnvelope } from '@pointsweep/contracts';
 import { JsonLogger } from './logger';
 import { PollingLoop } from './polling-loop';
 import { crashPoint } from './crash-point';
-import { separateConnection, ServiceDatabaseClient } from './database';
+import { queryCommitting, separateConnection, ServiceDatabaseClient } from './database';
 import type { EnvelopeSigner } from './envelope-signing';
 
 export interface PendingMessage {
@@ -40,11 +40,16 @@ export function outboxValuesOf(messages: PendingMessage[], firstParameter = 1): 
 
 export const OUTBOX_COLUMNS = 'outbox (message_id, topic, message_key, message_type, value)';
 
-/** Writes messages in the caller's transaction, so a state change and its messages commit together. */
-export async function writeToOutbox(tx: EntityManager, messages: PendingMessage[]): Promise<void> {
+/**
+ * Writes messages in the caller's transaction, so a state change and its messages commit together. As the
+ * transaction's last statement it can carry the COMMIT (queryCommitting): the caller then commits as usual.
+ */
+export async function writeToOutbox(tx: EntityManager, messages: PendingMessage[], options: { last?: boolean } = {}): Promise<void> {
   if (messages.length === 0) return;
   const { sql, values } = outboxValuesOf(messages);
-  await tx.query(`INSERT INTO ${OUTBOX_COLUMNS} ${sql}`, values);
+  const insert = `INSERT INTO ${OUTBOX_COLUMNS} ${sql}`;
+  if (options.last && tx.queryRunner) await queryCommitting(tx.queryRunner, insert, values);
+  else await tx.query(insert, values);
 }
 
 /** Marks sent rows published ($1: their ids). */

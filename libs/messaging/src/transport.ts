@@ -589,9 +589,9 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
         return;
       }
       const out = await this.runHandlers([{ envelope, payload, handler }], tx, acceptedAt);
-      await writeToOutbox(tx, out);
-      wrote = out.length > 0;
       crashPoint(`before-commit:${envelope.type}`);
+      await writeToOutbox(tx, out, { last: true });
+      wrote = out.length > 0;
     });
     if (wrote) this.runtime.relay.kick();
   }
@@ -690,7 +690,7 @@ export class KafkaOutboxTransport extends Server implements CustomTransportStrat
         );
         if (claimed.length === 0 || !answerable) return;
         const reply: ReplyPayload = { ok: false, error: reason };
-        await writeToOutbox(tx, [{ topic: envelope.replyTo!, envelope: buildReply(envelope, reply, this.runtime.clock.now()) }]);
+        await writeToOutbox(tx, [{ topic: envelope.replyTo!, envelope: buildReply(envelope, reply, this.runtime.clock.now()) }], { last: true });
       });
       this.runtime.relay.kick();
     } catch (failure) {

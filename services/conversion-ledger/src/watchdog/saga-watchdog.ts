@@ -61,7 +61,7 @@ export class SagaWatchdog implements OnModuleInit, OnModuleDestroy {
       const work = new TransactionWork();
       for (const part of parts) await this.drive(tx, work, part, now);
       await work.flush();
-      await writeToOutbox(tx, work.pending);
+      await writeToOutbox(tx, work.pending, { last: true });
       return parts.length;
     });
     if (handled > 0) this.runtime.relay.kick();

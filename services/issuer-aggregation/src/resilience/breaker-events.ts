@@ -79,7 +79,7 @@ export class BreakerEvents implements OnModuleInit, OnModuleDestroy {
 
   private async write(issuer: IssuerCode, state: BreakerState, at: Date): Promise<void> {
     const message = breakerStateChangedMessage(this.runtime.topics, issuer, state, at);
-    await this.dataSource.transaction((tx) => writeToOutbox(tx, [message]));
+    await this.dataSource.transaction((tx) => writeToOutbox(tx, [message], { last: true }));
     this.runtime.relay.kick();
   }
 }
