@@ -33,8 +33,6 @@ export class ServiceDatabaseClient extends Client {
   readonly prepared = new Set<string>();
   /** A transaction's START TRANSACTION, held back to go out with its first statement (pipelined, one round trip). */
   beginHeld = false;
-  /** Set by queryCommitting: the next statement goes out with COMMIT right behind it. */
-  commitArmed = false;
   /** The answer to a COMMIT already sent: what the transaction's own COMMIT or ROLLBACK then gets. */
   endSent?: Promise<unknown>;
 
@@ -48,7 +46,6 @@ export class ServiceDatabaseClient extends Client {
   /** Forgets a transaction that was begun and never used (a connection back in the pool starts clean). */
   startClean(): void {
     this.beginHeld = false;
-    this.commitArmed = false;
     this.endSent = undefined;
   }
 }
@@ -96,8 +93,8 @@ function commandResult(command: string): object {
 /**
  * Every statement of a transaction used to be a round trip of its own, and on this machine each is a pair of
  * process wake-ups, most of what a short transaction costs. The pool's connections run in pipeline mode, so
- * START TRANSACTION waits and goes out in one write with the transaction's first statement, and COMMIT (when armed
- * by queryCommitting) right behind its last. An empty transaction never reaches the server.
+ * START TRANSACTION waits and goes out in one write with the transaction's first statement, and COMMIT (through
+ * queryCommitting) right behind its last. An empty transaction never reaches the server.
  * Set on the prototype to keep pg's overloaded signature.
  */
 (ServiceDatabaseClient.prototype as unknown as { query: unknown }).query = function pipelinedQuery(this: ServiceDatabaseClient, ...args: unknown[]): unknown {
@@ -129,22 +126,23 @@ function commandResult(command: string): object {
         return answer;
       });
     }
-    // Armed, but the transaction ended without the statement that was to carry the COMMIT.
-    this.commitArmed = false;
   }
-  if (!this.beginHeld && !this.commitArmed) return sendStatement(this, args);
-  const stream = (this as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+  return this.beginHeld ? sendPipelined(this, args, false) : sendStatement(this, args);
+};
+
+/** The statement, after the held BEGIN if any and before COMMIT if asked, in one write to the socket. */
+function sendPipelined(client: ServiceDatabaseClient, args: unknown[], withCommit: boolean): unknown {
+  const stream = (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
   stream?.cork?.();
   try {
-    const begun = this.beginHeld ? (unnamedQuery.call(this, BEGIN) as Promise<unknown>) : undefined;
-    this.beginHeld = false;
-    const result = sendStatement(this, args) as Promise<unknown> | undefined;
-    if (this.commitArmed) {
-      this.commitArmed = false;
-      const committed = unnamedQuery.call(this, 'COMMIT') as Promise<unknown>;
+    const begun = client.beginHeld ? (unnamedQuery.call(client, BEGIN) as Promise<unknown>) : undefined;
+    client.beginHeld = false;
+    const result = sendStatement(client, args) as Promise<unknown> | undefined;
+    if (withCommit) {
+      const committed = unnamedQuery.call(client, 'COMMIT') as Promise<unknown>;
       // Whoever ends the transaction awaits it; until then its failure is not unhandled.
       committed.catch(() => undefined);
-      this.endSent = committed;
+      client.endSent = committed;
     }
     if (!begun) return result;
     // A BEGIN the server refused makes the statement behind it fail too (it only happens with a broken connection).
@@ -156,7 +154,7 @@ function commandResult(command: string): object {
   } finally {
     stream?.uncork?.();
   }
-};
+}
 
 /** Values that cannot fail to bind on the client side, where the server never sees the statement. */
 function plainValue(value: unknown): boolean {
@@ -166,9 +164,10 @@ function plainValue(value: unknown): boolean {
 /**
  * Runs the transaction's last statement with COMMIT right behind it, in one write: the caller then commits (or rolls
  * back) as usual and gets that COMMIT's answer without another round trip. The statement must itself fail whenever
- * the transaction must not commit — after a failed statement the server turns the COMMIT into a rollback. Armed and
- * sent in one tick, so no other statement on the connection can take the COMMIT; only plain values, so the statement
- * cannot fail on the client after the COMMIT went out. Outside a top-level transaction it is a plain statement.
+ * the transaction must not commit — after a failed statement the server turns the COMMIT into a rollback. Sent in
+ * one call with the statement, so no other statement on the connection can take the COMMIT; only plain values, so
+ * the statement cannot fail on the client after the COMMIT went out. Outside a top-level transaction it is a plain
+ * statement.
  */
 export async function queryCommitting(runner: QueryRunner, sql: string, parameters: unknown[]): Promise<Record<string, unknown>[]> {
   const client = await runner.connect();
@@ -176,8 +175,7 @@ export async function queryCommitting(runner: QueryRunner, sql: string, paramete
   if (!(client instanceof ServiceDatabaseClient) || !runner.isTransactionActive || depth !== 1 || !parameters.every(plainValue)) {
     return runner.query(sql, parameters);
   }
-  client.commitArmed = true;
-  const result = client.query(sql, parameters) as unknown as Promise<QueryResult<Record<string, unknown>>>;
+  const result = sendPipelined(client, [sql, parameters], true) as Promise<QueryResult<Record<string, unknown>>>;
   return (await result).rows;
 }
 
