@@ -205,7 +205,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DataSource
     schema: options.schema,
     synchronize: false,
     migrationsRun: false,
-    migrations: [MessagingTables1764000000000, MessagingRetention1764300000000, MessagingClaimGuard1796515200000, ...options.migrations],
+    migrations: [MessagingTables1764000000000, MessagingRetention1764300000000, MessagingClaimGuard1796515200000, MessagingQueueStatistics1796601600000, ...options.migrations],
     migrationsTableName: 'migrations',
     extra: { max: options.poolSize ?? 10, options: `-c search_path=${options.schema}`, Client: ServiceDatabaseClient, pipeline: true },
     logging: false,
@@ -305,5 +305,39 @@ export class MessagingClaimGuard1796515200000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP FUNCTION ${schemaOf(q)}.inbox_claimed_all(bigint, bigint)`);
+  }
+}
+
+/** Statistics target of the queue tables' columns: ANALYZE samples 300 rows per unit of the largest target. */
+export const QUEUE_STATISTICS_TARGET = 10;
+
+const QUEUE_COLUMNS: Record<'outbox' | 'inbox', Record<string, number>> = {
+  // The message bodies and digests are never filtered on: no statistics at all.
+  outbox: { id: QUEUE_STATISTICS_TARGET, message_id: QUEUE_STATISTICS_TARGET, topic: QUEUE_STATISTICS_TARGET, message_key: QUEUE_STATISTICS_TARGET, message_type: QUEUE_STATISTICS_TARGET, value: 0, created_at: QUEUE_STATISTICS_TARGET, published_at: QUEUE_STATISTICS_TARGET },
+  inbox: { consumer: QUEUE_STATISTICS_TARGET, message_id: QUEUE_STATISTICS_TARGET, message_type: QUEUE_STATISTICS_TARGET, outcome: QUEUE_STATISTICS_TARGET, processed_at: QUEUE_STATISTICS_TARGET, content_digest: 0 },
+};
+
+/**
+ * The outbox and the inbox are queues, analyzed every few seconds under load (every relay batch leaves dead rows).
+ * Their plans need only rough figures (how many rows are unpublished, how old), so ANALYZE samples 3 000 rows instead
+ * of 30 000 and skips the message bodies: a tenth of its cost on a 34 000-row outbox (docs/benchmarks.md, session 18).
+ */
+export class MessagingQueueStatistics1796601600000 implements MigrationInterface {
+  name = 'MessagingQueueStatistics1796601600000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await setQueueStatistics(q, (target) => target);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await setQueueStatistics(q, () => -1);
+  }
+}
+
+async function setQueueStatistics(q: QueryRunner, targetOf: (target: number) => number): Promise<void> {
+  const s = schemaOf(q);
+  for (const [table, columns] of Object.entries(QUEUE_COLUMNS)) {
+    const alters = Object.entries(columns).map(([column, target]) => `ALTER COLUMN ${column} SET STATISTICS ${targetOf(target)}`);
+    await q.query(`ALTER TABLE ${s}.${table} ${alters.join(', ')}`);
   }
 }

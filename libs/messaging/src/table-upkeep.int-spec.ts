@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { openDatabase } from './database';
+import { openDatabase, QUEUE_STATISTICS_TARGET } from './database';
 import { JsonLogger } from './logger';
 import { createTestDatabase } from './scratch-database.int-helper';
 import { TableUpkeep } from './table-upkeep';
@@ -82,5 +82,25 @@ describe('table upkeep against PostgreSQL', () => {
 
   it('never runs in off mode', async () => {
     expect(await new TableUpkeep(dataSource, logger, { mode: 'off' }).runOnce()).toEqual([]);
+  });
+
+  it('analyzes the outbox and the inbox on a small sample, keeping no statistics of message bodies or digests', async () => {
+    // given thousands of distinct rows in both queues (the default target would keep a 101-bound histogram of each id)
+    await dataSource.query(
+      `INSERT INTO inbox (consumer, message_id, message_type, outcome, content_digest)
+       SELECT 'c', gen_random_uuid(), 'T', 'processed', md5(g::text) FROM generate_series(1, 5000) g`,
+    );
+    await dataSource.query(`ANALYZE outbox`);
+    await dataSource.query(`ANALYZE inbox`);
+
+    const stats: { table: string; column: string; bounds: number | null }[] = await dataSource.query(
+      `SELECT tablename AS table, attname AS column, array_length(histogram_bounds::text::text[], 1) AS bounds
+       FROM pg_stats WHERE schemaname = current_schema() AND tablename IN ('outbox', 'inbox')`,
+    );
+    const columnsOf = (table: string) => stats.filter((s) => s.table === table).map((s) => s.column);
+    expect(columnsOf('outbox')).not.toContain('value');
+    expect(columnsOf('inbox')).not.toContain('content_digest');
+    expect(stats.find((s) => s.table === 'outbox' && s.column === 'id')?.bounds).toBe(QUEUE_STATISTICS_TARGET + 1);
+    expect(stats.find((s) => s.table === 'inbox' && s.column === 'message_id')?.bounds).toBe(QUEUE_STATISTICS_TARGET + 1);
   });
 });
