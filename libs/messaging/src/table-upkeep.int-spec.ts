@@ -87,6 +87,10 @@ describe('table upkeep against PostgreSQL', () => {
   it('analyzes the outbox and the inbox on a small sample, keeping no statistics of message bodies or digests', async () => {
     // given thousands of distinct rows in both queues (the default target would keep a 101-bound histogram of each id)
     await dataSource.query(
+      `INSERT INTO outbox (message_id, topic, message_key, message_type, value)
+       SELECT gen_random_uuid(), 't', 'k', 'T', jsonb_build_object('n', g) FROM generate_series(1, 3000) g`,
+    );
+    await dataSource.query(
       `INSERT INTO inbox (consumer, message_id, message_type, outcome, content_digest)
        SELECT 'c', gen_random_uuid(), 'T', 'processed', md5(g::text) FROM generate_series(1, 5000) g`,
     );
