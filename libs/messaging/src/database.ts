@@ -311,11 +311,12 @@ export class MessagingClaimGuard1796515200000 implements MigrationInterface {
 /** Statistics target of the queue tables' columns: ANALYZE samples 300 rows per unit of the largest target. */
 export const QUEUE_STATISTICS_TARGET = 10;
 
-const QUEUE_COLUMNS: Record<'outbox' | 'inbox', Record<string, number>> = {
-  // The message bodies and digests are never filtered on: no statistics at all.
-  outbox: { id: QUEUE_STATISTICS_TARGET, message_id: QUEUE_STATISTICS_TARGET, topic: QUEUE_STATISTICS_TARGET, message_key: QUEUE_STATISTICS_TARGET, message_type: QUEUE_STATISTICS_TARGET, value: 0, created_at: QUEUE_STATISTICS_TARGET, published_at: QUEUE_STATISTICS_TARGET },
-  inbox: { consumer: QUEUE_STATISTICS_TARGET, message_id: QUEUE_STATISTICS_TARGET, message_type: QUEUE_STATISTICS_TARGET, outcome: QUEUE_STATISTICS_TARGET, processed_at: QUEUE_STATISTICS_TARGET, content_digest: 0 },
+const QUEUE_COLUMNS = {
+  outbox: ['id', 'message_id', 'topic', 'message_key', 'message_type', 'value', 'created_at', 'published_at'],
+  inbox: ['consumer', 'message_id', 'message_type', 'outcome', 'processed_at', 'content_digest'],
 };
+/** Message bodies and digests are never filtered on: no statistics at all. */
+const UNSAMPLED_COLUMNS = new Set(['value', 'content_digest']);
 
 /**
  * The outbox and the inbox are queues, analyzed every few seconds under load (every relay batch leaves dead rows).
@@ -326,7 +327,7 @@ export class MessagingQueueStatistics1796601600000 implements MigrationInterface
   name = 'MessagingQueueStatistics1796601600000';
 
   async up(q: QueryRunner): Promise<void> {
-    await setQueueStatistics(q, (target) => target);
+    await setQueueStatistics(q, (column) => (UNSAMPLED_COLUMNS.has(column) ? 0 : QUEUE_STATISTICS_TARGET));
   }
 
   async down(q: QueryRunner): Promise<void> {
@@ -334,10 +335,10 @@ export class MessagingQueueStatistics1796601600000 implements MigrationInterface
   }
 }
 
-async function setQueueStatistics(q: QueryRunner, targetOf: (target: number) => number): Promise<void> {
+async function setQueueStatistics(q: QueryRunner, targetOf: (column: string) => number): Promise<void> {
   const s = schemaOf(q);
   for (const [table, columns] of Object.entries(QUEUE_COLUMNS)) {
-    const alters = Object.entries(columns).map(([column, target]) => `ALTER COLUMN ${column} SET STATISTICS ${targetOf(target)}`);
+    const alters = columns.map((column) => `ALTER COLUMN ${column} SET STATISTICS ${targetOf(column)}`);
     await q.query(`ALTER TABLE ${s}.${table} ${alters.join(', ')}`);
   }
 }
